@@ -1,0 +1,3 @@
+from sdtui.cli import main
+
+raise SystemExit(main())

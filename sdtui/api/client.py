@@ -1,0 +1,266 @@
+"""The async HTTP client for the web UI API (and the servers that copy it).
+
+Timeouts are per call: quick calls give up after `quick_timeout`; generation and model switching
+have no read timeout at all (a job may run for many minutes) while connecting still fails fast.
+Large answers are parsed in a thread so the caller's event loop never stalls on JSON or base64.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from typing import Any
+from urllib.parse import unquote, urlsplit, urlunsplit
+
+import httpx
+
+from sdtui.api.errors import ApiError, ErrorKind, http_error, not_api_error, transport_error
+from sdtui.api.types import (
+    GenerationRequest,
+    GenerationResult,
+    Lora,
+    PngInfo,
+    ProgressUpdate,
+    PromptStyle,
+    ResponseShapeError,
+    Sampler,
+    Scheduler,
+    SdModel,
+    Upscaler,
+    parse_loras,
+    parse_models,
+    parse_samplers,
+    parse_schedulers,
+    parse_styles,
+    parse_upscalers,
+)
+
+API = "/sdapi/v1"
+CONNECT_TIMEOUT = 5.0
+# Above this size a JSON answer is decoded in a worker thread instead of on the event loop.
+THREAD_PARSE_BYTES = 64 * 1024
+
+
+def split_credentials(url: str) -> tuple[str, str | None, str | None]:
+    """`http://user:pass@host:7860/prefix` → (`http://host:7860/prefix`, user, pass).
+
+    A bare `host:port` gets `http://`. The returned URL never carries the password, so it is safe to
+    show and log.
+    """
+    url = url.strip()
+    if "://" not in url:
+        url = "http://" + url
+    parts = urlsplit(url)
+    user = unquote(parts.username) if parts.username else None
+    password = unquote(parts.password) if parts.password is not None else None
+    host = parts.hostname or ""
+    if ":" in host:  # IPv6 literal
+        host = f"[{host}]"
+    netloc = f"{host}:{parts.port}" if parts.port else host
+    path = parts.path.rstrip("/")
+    return urlunsplit((parts.scheme, netloc, path, "", "")), user, password
+
+
+class SDClient:
+    """One server. Use as `async with SDClient(url) as client:` or call `aclose()`."""
+
+    def __init__(
+        self,
+        url: str,
+        *,
+        user: str | None = None,
+        password: str | None = None,
+        quick_timeout: float = 30.0,
+        connect_timeout: float = CONNECT_TIMEOUT,
+        transport: httpx.AsyncBaseTransport | None = None,
+    ) -> None:
+        base, url_user, url_password = split_credentials(url)
+        self.base_url = base
+        user = user if user is not None else url_user
+        password = password if password is not None else url_password
+        auth = httpx.BasicAuth(user, password or "") if user is not None else None
+        self._connect_timeout = connect_timeout
+        self._quick = httpx.Timeout(quick_timeout, connect=connect_timeout)
+        self._long = httpx.Timeout(None, connect=connect_timeout)
+        self._http = httpx.AsyncClient(
+            base_url=base,
+            auth=auth,
+            timeout=self._quick,
+            transport=transport,
+            headers={"Accept-Encoding": "gzip", "User-Agent": "sdtui"},
+            follow_redirects=True,
+        )
+
+    async def __aenter__(self) -> SDClient:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.aclose()
+
+    async def aclose(self) -> None:
+        await self._http.aclose()
+
+    # -- plumbing -------------------------------------------------------------------------------
+
+    async def _request(
+        self,
+        method: str,
+        endpoint: str,
+        *,
+        json_body: Any = None,
+        params: dict[str, Any] | None = None,
+        timeout: httpx.Timeout | None = None,
+    ) -> httpx.Response:
+        try:
+            response = await self._http.request(
+                method,
+                endpoint,
+                json=json_body,
+                params=params,
+                timeout=timeout or self._quick,
+            )
+        except httpx.TransportError as exc:
+            raise transport_error(exc, self.base_url, endpoint) from None
+        except httpx.InvalidURL as exc:
+            raise ApiError(
+                ErrorKind.UNREACHABLE, f"{self.base_url} is not a usable URL: {exc}"
+            ) from None
+        if not 200 <= response.status_code < 300:
+            raise http_error(response, self.base_url, endpoint)
+        return response
+
+    async def _json(self, response: httpx.Response, endpoint: str) -> Any:
+        content = response.content
+        if not content.strip():
+            return None
+        try:
+            if len(content) > THREAD_PARSE_BYTES:
+                return await asyncio.to_thread(json.loads, content)
+            return json.loads(content)
+        except (json.JSONDecodeError, UnicodeDecodeError):
+            raise not_api_error(response, self.base_url, endpoint) from None
+
+    async def _call(
+        self,
+        method: str,
+        endpoint: str,
+        *,
+        json_body: Any = None,
+        params: dict[str, Any] | None = None,
+        timeout: httpx.Timeout | None = None,
+    ) -> Any:
+        response = await self._request(
+            method, endpoint, json_body=json_body, params=params, timeout=timeout
+        )
+        return await self._json(response, endpoint)
+
+    def _shape_error(self, endpoint: str, exc: ResponseShapeError) -> ApiError:
+        return ApiError(
+            ErrorKind.NOT_API,
+            f"{self.base_url} answered {endpoint} with something unexpected ({exc}): is --url the "
+            "web UI's API?",
+            endpoint=endpoint,
+        )
+
+    # -- generation -----------------------------------------------------------------------------
+
+    async def txt2img(self, request: GenerationRequest) -> GenerationResult:
+        endpoint = f"{API}/txt2img"
+        response = await self._request(
+            "POST", endpoint, json_body=request.to_payload(), timeout=self._long
+        )
+
+        def parse() -> GenerationResult:
+            return GenerationResult.from_json(json.loads(response.content), request)
+
+        try:
+            return await asyncio.to_thread(parse)
+        except (json.JSONDecodeError, UnicodeDecodeError):
+            raise not_api_error(response, self.base_url, endpoint) from None
+        except ResponseShapeError as exc:
+            raise self._shape_error(endpoint, exc) from None
+
+    async def progress(self, *, skip_current_image: bool = False) -> ProgressUpdate:
+        endpoint = f"{API}/progress"
+        data = await self._call(
+            "GET",
+            endpoint,
+            params={"skip_current_image": "true" if skip_current_image else "false"},
+        )
+        try:
+            if data is not None and isinstance(data.get("current_image"), str):
+                return await asyncio.to_thread(ProgressUpdate.from_json, data)
+            return ProgressUpdate.from_json(data)
+        except (ResponseShapeError, AttributeError) as exc:
+            raise self._shape_error(endpoint, ResponseShapeError(str(exc))) from None
+
+    async def interrupt(self) -> None:
+        await self._call("POST", f"{API}/interrupt")
+
+    async def skip(self) -> None:
+        await self._call("POST", f"{API}/skip")
+
+    # -- settings and lists ---------------------------------------------------------------------
+
+    async def get_options(self) -> dict[str, Any]:
+        endpoint = f"{API}/options"
+        data = await self._call("GET", endpoint)
+        if not isinstance(data, dict):
+            raise self._shape_error(endpoint, ResponseShapeError("options is not an object"))
+        return data
+
+    async def set_options(self, options: dict[str, Any]) -> None:
+        """POST options. Switching `sd_model_checkpoint` blocks until the model loads: no read timeout."""
+        await self._call("POST", f"{API}/options", json_body=options, timeout=self._long)
+
+    async def set_model(self, title: str) -> None:
+        await self.set_options({"sd_model_checkpoint": title})
+
+    async def _list(self, name: str, parse: Any) -> Any:
+        endpoint = f"{API}/{name}"
+        data = await self._call("GET", endpoint)
+        try:
+            return parse(data)
+        except ResponseShapeError as exc:
+            raise self._shape_error(endpoint, exc) from None
+
+    async def sd_models(self) -> list[SdModel]:
+        result: list[SdModel] = await self._list("sd-models", parse_models)
+        return result
+
+    async def samplers(self) -> list[Sampler]:
+        result: list[Sampler] = await self._list("samplers", parse_samplers)
+        return result
+
+    async def schedulers(self) -> list[Scheduler]:
+        result: list[Scheduler] = await self._list("schedulers", parse_schedulers)
+        return result
+
+    async def upscalers(self) -> list[Upscaler]:
+        result: list[Upscaler] = await self._list("upscalers", parse_upscalers)
+        return result
+
+    async def prompt_styles(self) -> list[PromptStyle]:
+        result: list[PromptStyle] = await self._list("prompt-styles", parse_styles)
+        return result
+
+    async def loras(self) -> list[Lora]:
+        result: list[Lora] = await self._list("loras", parse_loras)
+        return result
+
+    async def png_info(self, image: bytes) -> PngInfo:
+        import base64
+
+        endpoint = f"{API}/png-info"
+        data = await self._call(
+            "POST", endpoint, json_body={"image": base64.b64encode(image).decode("ascii")}
+        )
+        if not isinstance(data, dict):
+            raise self._shape_error(endpoint, ResponseShapeError("png-info is not an object"))
+        items = data.get("items")
+        params = data.get("parameters")
+        return PngInfo(
+            info=str(data.get("info") or ""),
+            items=items if isinstance(items, dict) else {},
+            parameters=params if isinstance(params, dict) else {},
+        )

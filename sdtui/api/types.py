@@ -1,0 +1,359 @@
+"""Typed values crossing the API boundary: what we send and what comes back.
+
+Parsing is lenient in what compatible servers differ on (missing keys, `info` that is not JSON) and
+strict about shape where nothing sensible can follow (no `images` list).
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+from dataclasses import asdict, dataclass, field, fields
+from typing import Any
+
+
+class ResponseShapeError(ValueError):
+    """A 200 answer whose JSON is not shaped like the API's."""
+
+
+@dataclass
+class GenerationRequest:
+    """Every txt2img field a user can set in the web UI's txt2img tab.
+
+    `None` means "the server's default" and is not sent. `model` and `clip_skip` are conveniences
+    that travel as `override_settings` (a one-off model, as the API guide advises).
+    """
+
+    prompt: str = ""
+    negative_prompt: str = ""
+    styles: list[str] | None = None
+    seed: int = -1
+    subseed: int | None = None
+    subseed_strength: float | None = None
+    seed_resize_from_w: int | None = None
+    seed_resize_from_h: int | None = None
+    sampler_name: str | None = None
+    scheduler: str | None = None
+    batch_size: int = 1
+    n_iter: int = 1
+    steps: int = 20
+    cfg_scale: float = 7.0
+    distilled_cfg_scale: float | None = None  # Forge (Flux); ignored by A1111
+    width: int = 512
+    height: int = 512
+    restore_faces: bool | None = None
+    tiling: bool | None = None
+    enable_hr: bool = False
+    denoising_strength: float | None = None
+    hr_scale: float | None = None
+    hr_upscaler: str | None = None
+    hr_second_pass_steps: int | None = None
+    hr_resize_x: int | None = None
+    hr_resize_y: int | None = None
+    hr_sampler_name: str | None = None
+    hr_scheduler: str | None = None
+    hr_prompt: str | None = None
+    hr_negative_prompt: str | None = None
+    hr_checkpoint_name: str | None = None
+    refiner_checkpoint: str | None = None
+    refiner_switch_at: float | None = None
+    model: str | None = None
+    clip_skip: int | None = None
+    override_settings: dict[str, Any] | None = None
+    override_settings_restore_afterwards: bool | None = None
+    script_name: str | None = None
+    script_args: list[Any] | None = None
+    alwayson_scripts: dict[str, Any] | None = None
+    send_images: bool = True
+    save_images: bool = False
+    force_task_id: str | None = None
+
+    _LOCAL = ("model", "clip_skip")
+
+    def to_payload(self) -> dict[str, Any]:
+        """The JSON body for POST /sdapi/v1/txt2img."""
+        payload: dict[str, Any] = {}
+        for f in fields(self):
+            if f.name in self._LOCAL:
+                continue
+            value = getattr(self, f.name)
+            if value is not None:
+                payload[f.name] = value
+        overrides = dict(self.override_settings or {})
+        if self.model:
+            overrides["sd_model_checkpoint"] = self.model
+        if self.clip_skip is not None:
+            overrides["CLIP_stop_at_last_layers"] = self.clip_skip
+        if overrides:
+            payload["override_settings"] = overrides
+        if self.enable_hr and self.denoising_strength is None:
+            # The server errors on hires fix without a denoising strength; the web UI sends 0.7.
+            payload["denoising_strength"] = 0.7
+        return payload
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> GenerationRequest:
+        known = {f.name for f in fields(cls)}
+        return cls(**{k: v for k, v in data.items() if k in known})
+
+
+def decode_b64(value: str) -> bytes:
+    """Plain base64 or a data: URL → bytes; ResponseShapeError when it is not base64."""
+    if value.startswith("data:"):
+        value = value.partition(",")[2]
+    try:
+        return base64.b64decode(value, validate=True)
+    except (binascii.Error, ValueError):
+        raise ResponseShapeError("an image in the answer is not valid base64") from None
+
+
+def _int(value: Any, default: int = 0) -> int:
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return default
+
+
+def _float(value: Any, default: float = 0.0) -> float:
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        return default
+
+
+@dataclass(frozen=True)
+class GenerationResult:
+    """What a txt2img call gave back. `images[i]` is the file the server sent (PNG, JPEG or WebP),
+    `seeds[i]` its real seed, `infotexts[i]` its infotext or None when the server sent none."""
+
+    images: list[bytes]
+    seeds: list[int]
+    infotexts: list[str | None]
+    info: dict[str, Any]
+    parameters: dict[str, Any]
+    grid: bytes | None = None
+
+    @classmethod
+    def from_json(cls, data: Any, request: GenerationRequest | None = None) -> GenerationResult:
+        if not isinstance(data, dict) or not isinstance(data.get("images"), list):
+            raise ResponseShapeError("the answer has no 'images' list")
+        raw_images = [decode_b64(i) for i in data["images"] if isinstance(i, str) and i]
+        info_raw = data.get("info")
+        info: dict[str, Any] = {}
+        if isinstance(info_raw, str) and info_raw.strip():
+            try:
+                decoded = json.loads(info_raw)
+            except json.JSONDecodeError:
+                decoded = None
+            if isinstance(decoded, dict):
+                info = decoded
+        elif isinstance(info_raw, dict):
+            info = info_raw
+        first = _int(info.get("index_of_first_image"), 0)
+        first = first if 0 <= first <= len(raw_images) else 0
+        grid = raw_images[0] if first == 1 and len(raw_images) > 1 else None
+        images = raw_images[first:]
+        all_infotexts = info.get("infotexts")
+        infotexts: list[str | None] = []
+        for i in range(len(images)):
+            text = None
+            if isinstance(all_infotexts, list) and first + i < len(all_infotexts):
+                candidate = all_infotexts[first + i]
+                text = candidate if isinstance(candidate, str) and candidate else None
+            infotexts.append(text)
+        all_seeds = info.get("all_seeds")
+        seeds: list[int] = []
+        base_seed = _int(info.get("seed"), request.seed if request else -1)
+        for i in range(len(images)):
+            if isinstance(all_seeds, list) and i < len(all_seeds):
+                seeds.append(_int(all_seeds[i], -1))
+            elif base_seed >= 0:
+                seeds.append(base_seed + i)
+            else:
+                seeds.append(-1)
+        params = data.get("parameters")
+        return cls(
+            images=images,
+            seeds=seeds,
+            infotexts=infotexts,
+            info=info,
+            parameters=params if isinstance(params, dict) else {},
+            grid=grid,
+        )
+
+
+@dataclass(frozen=True)
+class ProgressUpdate:
+    """One poll of /sdapi/v1/progress."""
+
+    progress: float
+    eta_relative: float
+    job: str
+    job_no: int
+    job_count: int
+    sampling_step: int
+    sampling_steps: int
+    job_timestamp: str
+    interrupted: bool
+    skipped: bool
+    current_image: bytes | None
+    textinfo: str | None
+
+    @property
+    def active(self) -> bool:
+        return self.job_count > 0 or self.progress > 0
+
+    @classmethod
+    def idle(cls) -> ProgressUpdate:
+        return cls(0.0, 0.0, "", 0, 0, 0, 0, "", False, False, None, None)
+
+    @classmethod
+    def from_json(cls, data: Any) -> ProgressUpdate:
+        if not isinstance(data, dict) or "progress" not in data:
+            raise ResponseShapeError("the progress answer has no 'progress'")
+        state = data.get("state") if isinstance(data.get("state"), dict) else {}
+        assert isinstance(state, dict)
+        image = data.get("current_image")
+        current = None
+        if isinstance(image, str) and image:
+            try:
+                current = decode_b64(image)
+            except ResponseShapeError:
+                current = None
+        textinfo = data.get("textinfo")
+        return cls(
+            progress=min(max(_float(data.get("progress")), 0.0), 1.0),
+            eta_relative=max(_float(data.get("eta_relative")), 0.0),
+            job=str(state.get("job") or ""),
+            job_no=_int(state.get("job_no")),
+            job_count=_int(state.get("job_count")),
+            sampling_step=_int(state.get("sampling_step")),
+            sampling_steps=_int(state.get("sampling_steps")),
+            job_timestamp=str(state.get("job_timestamp") or ""),
+            interrupted=bool(state.get("interrupted")),
+            skipped=bool(state.get("skipped")),
+            current_image=current,
+            textinfo=textinfo if isinstance(textinfo, str) else None,
+        )
+
+
+@dataclass(frozen=True)
+class SdModel:
+    title: str
+    model_name: str
+    hash: str | None = None
+    sha256: str | None = None
+    filename: str = ""
+
+
+@dataclass(frozen=True)
+class Sampler:
+    name: str
+    aliases: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class Scheduler:
+    name: str
+    label: str
+
+
+@dataclass(frozen=True)
+class Upscaler:
+    name: str
+    scale: float | None = None
+
+
+@dataclass(frozen=True)
+class PromptStyle:
+    name: str
+    prompt: str = ""
+    negative_prompt: str = ""
+
+
+@dataclass(frozen=True)
+class Lora:
+    name: str
+    alias: str = ""
+    path: str = ""
+
+
+@dataclass(frozen=True)
+class PngInfo:
+    info: str
+    items: dict[str, Any]
+    parameters: dict[str, Any]
+
+
+def _list_of_dicts(data: Any, what: str) -> list[dict[str, Any]]:
+    if not isinstance(data, list) or not all(isinstance(x, dict) for x in data):
+        raise ResponseShapeError(f"the {what} answer is not a list of objects")
+    return data
+
+
+def parse_models(data: Any) -> list[SdModel]:
+    return [
+        SdModel(
+            title=str(d.get("title") or d.get("model_name") or ""),
+            model_name=str(d.get("model_name") or d.get("title") or ""),
+            hash=d.get("hash") if isinstance(d.get("hash"), str) else None,
+            sha256=d.get("sha256") if isinstance(d.get("sha256"), str) else None,
+            filename=str(d.get("filename") or ""),
+        )
+        for d in _list_of_dicts(data, "sd-models")
+    ]
+
+
+def parse_samplers(data: Any) -> list[Sampler]:
+    return [
+        Sampler(name=str(d.get("name", "")), aliases=[str(a) for a in d.get("aliases") or []])
+        for d in _list_of_dicts(data, "samplers")
+        if d.get("name")
+    ]
+
+
+def parse_schedulers(data: Any) -> list[Scheduler]:
+    return [
+        Scheduler(name=str(d.get("name", "")), label=str(d.get("label") or d.get("name", "")))
+        for d in _list_of_dicts(data, "schedulers")
+        if d.get("name")
+    ]
+
+
+def parse_upscalers(data: Any) -> list[Upscaler]:
+    out = []
+    for d in _list_of_dicts(data, "upscalers"):
+        scale = d.get("scale")
+        out.append(
+            Upscaler(
+                name=str(d.get("name", "")),
+                scale=float(scale) if isinstance(scale, int | float) else None,
+            )
+        )
+    return out
+
+
+def parse_styles(data: Any) -> list[PromptStyle]:
+    return [
+        PromptStyle(
+            name=str(d.get("name", "")),
+            prompt=str(d.get("prompt") or ""),
+            negative_prompt=str(d.get("negative_prompt") or ""),
+        )
+        for d in _list_of_dicts(data, "prompt-styles")
+    ]
+
+
+def parse_loras(data: Any) -> list[Lora]:
+    return [
+        Lora(
+            name=str(d.get("name", "")),
+            alias=str(d.get("alias") or ""),
+            path=str(d.get("path") or ""),
+        )
+        for d in _list_of_dicts(data, "loras")
+    ]

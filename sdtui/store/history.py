@@ -1,0 +1,235 @@
+"""The image store: where saved images live and how the history reads them back.
+
+`ImageStore` is the only thing that walks the output folder. The history panel asks it for entries
+(newest first) instead of listing folders itself, so an index can later stand behind the same calls.
+Reading an entry touches only the PNG's header chunks (the text sits before the pixel data), never
+the pixels.
+"""
+
+from __future__ import annotations
+
+import os
+import struct
+import threading
+import zlib
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+
+from sdtui.images.infotext import parse_infotext
+from sdtui.store.files import (
+    TEMP_PREFIX,
+    atomic_write_unique,
+    image_name,
+    remove_stale_temps,
+)
+
+PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+MAX_TEXT_CHUNK = 1024 * 1024  # an infotext is a few KB; a megabyte of "text" is not one
+MAX_HEADER_CHUNKS = 64
+TEXT_TYPES = (b"tEXt", b"zTXt", b"iTXt")
+
+
+class UnreadableImage(ValueError):
+    """A file in the output folder that is not a PNG we can read metadata from."""
+
+
+@dataclass(frozen=True)
+class HistoryEntry:
+    """One saved image, as the history shows it."""
+
+    path: Path
+    mtime: float
+    width: int
+    height: int
+    infotext: str
+    prompt: str = ""
+    negative_prompt: str = ""
+    seed: int | None = None
+    steps: int | None = None
+    sampler: str | None = None
+    cfg_scale: float | None = None
+    model: str | None = None
+
+    @property
+    def title(self) -> str:
+        """The prompt's first line, or the file name for an image without one."""
+        for line in self.prompt.splitlines():
+            if line.strip():
+                return line.strip()
+        return self.path.name
+
+    @property
+    def created(self) -> datetime:
+        return datetime.fromtimestamp(self.mtime)
+
+
+def _decode_text_chunk(ctype: bytes, data: bytes) -> tuple[str, str] | None:
+    keyword, sep, rest = data.partition(b"\0")
+    if not sep:
+        return None
+    key = keyword.decode("latin-1")
+    try:
+        if ctype == b"tEXt":
+            return key, rest.decode("latin-1")
+        if ctype == b"zTXt":
+            return key, zlib.decompress(rest[1:], bufsize=MAX_TEXT_CHUNK).decode("latin-1")
+        # iTXt: compression flag, method, language\0, translated keyword\0, text
+        flag = rest[0:1]
+        _lang, _, rest2 = rest[2:].partition(b"\0")
+        _tkey, _, text = rest2.partition(b"\0")
+        if flag == b"\x01":
+            text = zlib.decompress(text, bufsize=MAX_TEXT_CHUNK)
+        return key, text.decode("utf-8")
+    except (zlib.error, UnicodeDecodeError, IndexError):
+        return None
+
+
+def read_png_header(path: Path) -> tuple[int, int, dict[str, str]]:
+    """Width, height and text chunks of a PNG, reading only up to its first pixel data.
+
+    Raises UnreadableImage for files that are not PNGs, are truncated in their header, or carry an
+    oversized text chunk.
+    """
+    try:
+        with open(path, "rb") as f:
+            if f.read(8) != PNG_SIGNATURE:
+                raise UnreadableImage(f"{path.name} is not a PNG")
+            texts: dict[str, str] = {}
+            width = height = 0
+            for index in range(MAX_HEADER_CHUNKS):
+                head = f.read(8)
+                if len(head) < 8:
+                    raise UnreadableImage(f"{path.name} is truncated")
+                length, ctype = struct.unpack(">I4s", head)
+                if index == 0:
+                    if ctype != b"IHDR" or length != 13:
+                        raise UnreadableImage(f"{path.name} has no PNG header")
+                    data = f.read(length + 4)
+                    width, height = struct.unpack(">II", data[:8])
+                    continue
+                if ctype in (b"IDAT", b"IEND"):
+                    break
+                if ctype in TEXT_TYPES:
+                    if length > MAX_TEXT_CHUNK:
+                        raise UnreadableImage(
+                            f"{path.name} carries a {length // 1024} KB text chunk; skipped"
+                        )
+                    data = f.read(length + 4)
+                    if len(data) < length + 4:
+                        raise UnreadableImage(f"{path.name} is truncated")
+                    if zlib.crc32(ctype + data[:length]) != struct.unpack(">I", data[length:])[0]:
+                        raise UnreadableImage(f"{path.name} has a corrupt text chunk")
+                    decoded = _decode_text_chunk(ctype, data[:length])
+                    if decoded:
+                        texts.setdefault(decoded[0], decoded[1])
+                else:
+                    f.seek(length + 4, os.SEEK_CUR)
+            if width <= 0 or height <= 0:
+                raise UnreadableImage(f"{path.name} has an invalid size")
+            return width, height, texts
+    except OSError as exc:
+        raise UnreadableImage(f"cannot read {path.name}: {exc.strerror or exc}") from None
+    except struct.error:
+        raise UnreadableImage(f"{path.name} is truncated") from None
+
+
+def entry_from_file(path: Path, mtime: float | None = None) -> HistoryEntry:
+    width, height, texts = read_png_header(path)
+    infotext = texts.get("parameters", "")
+    if mtime is None:
+        mtime = path.stat().st_mtime
+    if not infotext:
+        return HistoryEntry(path=path, mtime=mtime, width=width, height=height, infotext="")
+    info = parse_infotext(infotext)
+    return HistoryEntry(
+        path=path,
+        mtime=mtime,
+        width=width,
+        height=height,
+        infotext=infotext,
+        prompt=info.prompt,
+        negative_prompt=info.negative_prompt,
+        seed=info.seed,
+        steps=info.steps,
+        sampler=info.sampler,
+        cfg_scale=info.cfg_scale,
+        model=info.model,
+    )
+
+
+@dataclass
+class ImageStore:
+    """The output folder: dated sub-folders of PNGs, each carrying its infotext."""
+
+    root: Path
+    notes: list[str] = field(default_factory=list)  # why files were skipped on the last scan
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+
+    def folder_for(self, when: datetime) -> Path:
+        return self.root / f"{when:%Y-%m-%d}"
+
+    def save(self, png: bytes, *, prompt: str, seed: int, when: datetime | None = None) -> Path:
+        """Write a PNG (already carrying its infotext) under a fresh, safe name. Atomic."""
+        when = when or datetime.now()
+        folder = self.folder_for(when)
+        return atomic_write_unique(folder, image_name(prompt, seed, when), ".png", png)
+
+    def _walk(self) -> Iterator[os.DirEntry[str]]:
+        try:
+            top = list(os.scandir(self.root))
+        except (FileNotFoundError, NotADirectoryError):
+            return
+        except OSError as exc:
+            self.notes.append(f"cannot read {self.root}: {exc.strerror or exc}")
+            return
+        for entry in top:
+            if entry.is_dir(follow_symlinks=False) and not entry.name.startswith("."):
+                remove_stale_temps(Path(entry.path))
+                try:
+                    yield from os.scandir(entry.path)
+                except OSError as exc:
+                    self.notes.append(f"cannot read {entry.path}: {exc.strerror or exc}")
+            else:
+                yield entry
+
+    def paths(self) -> list[tuple[float, Path]]:
+        """Every saved PNG with its modification time, newest first (no file is opened)."""
+        found: list[tuple[float, Path]] = []
+        for entry in self._walk():
+            name = entry.name
+            if name.startswith(TEMP_PREFIX) or not name.lower().endswith(".png"):
+                continue
+            try:
+                if not entry.is_file(follow_symlinks=False):
+                    continue
+                found.append((entry.stat().st_mtime, Path(entry.path)))
+            except OSError:
+                continue
+        found.sort(key=lambda item: (item[0], item[1].name), reverse=True)
+        return found
+
+    def entries(self, limit: int | None = None) -> list[HistoryEntry]:
+        """History entries, newest first. Unreadable files are skipped and noted in `notes`."""
+        with self._lock:
+            self.notes = []
+            result: list[HistoryEntry] = []
+            for mtime, path in self.paths():
+                if limit is not None and len(result) >= limit:
+                    break
+                try:
+                    result.append(entry_from_file(path, mtime))
+                except UnreadableImage as exc:
+                    self.notes.append(str(exc))
+            return result
+
+    def entry(self, path: Path) -> HistoryEntry:
+        return entry_from_file(path)
+
+    def delete(self, path: Path) -> None:
+        """Remove a saved image. Refuses paths outside the store."""
+        resolved = path.resolve()
+        if self.root.resolve() not in resolved.parents:
+            raise ValueError(f"{path} is not inside the output folder {self.root}")
+        resolved.unlink()
