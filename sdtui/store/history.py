@@ -18,6 +18,7 @@ from datetime import datetime
 from pathlib import Path
 
 from sdtui.images.infotext import parse_infotext
+from sdtui.images.png import PNG_SIGNATURE, TEXT_CHUNK_TYPES, ImageDataError, decode_text_chunk
 from sdtui.store.files import (
     TEMP_PREFIX,
     atomic_write_unique,
@@ -25,10 +26,8 @@ from sdtui.store.files import (
     remove_stale_temps,
 )
 
-PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 MAX_TEXT_CHUNK = 1024 * 1024  # an infotext is a few KB; a megabyte of "text" is not one
 MAX_HEADER_CHUNKS = 64
-TEXT_TYPES = (b"tEXt", b"zTXt", b"iTXt")
 
 
 class UnreadableImage(ValueError):
@@ -65,27 +64,6 @@ class HistoryEntry:
         return datetime.fromtimestamp(self.mtime)
 
 
-def _decode_text_chunk(ctype: bytes, data: bytes) -> tuple[str, str] | None:
-    keyword, sep, rest = data.partition(b"\0")
-    if not sep:
-        return None
-    key = keyword.decode("latin-1")
-    try:
-        if ctype == b"tEXt":
-            return key, rest.decode("latin-1")
-        if ctype == b"zTXt":
-            return key, zlib.decompress(rest[1:], bufsize=MAX_TEXT_CHUNK).decode("latin-1")
-        # iTXt: compression flag, method, language\0, translated keyword\0, text
-        flag = rest[0:1]
-        _lang, _, rest2 = rest[2:].partition(b"\0")
-        _tkey, _, text = rest2.partition(b"\0")
-        if flag == b"\x01":
-            text = zlib.decompress(text, bufsize=MAX_TEXT_CHUNK)
-        return key, text.decode("utf-8")
-    except (zlib.error, UnicodeDecodeError, IndexError):
-        return None
-
-
 def read_png_header(path: Path) -> tuple[int, int, dict[str, str]]:
     """Width, height and text chunks of a PNG, reading only up to its first pixel data.
 
@@ -111,7 +89,7 @@ def read_png_header(path: Path) -> tuple[int, int, dict[str, str]]:
                     continue
                 if ctype in (b"IDAT", b"IEND"):
                     break
-                if ctype in TEXT_TYPES:
+                if ctype in TEXT_CHUNK_TYPES:
                     if length > MAX_TEXT_CHUNK:
                         raise UnreadableImage(
                             f"{path.name} carries a {length // 1024} KB text chunk; skipped"
@@ -121,9 +99,11 @@ def read_png_header(path: Path) -> tuple[int, int, dict[str, str]]:
                         raise UnreadableImage(f"{path.name} is truncated")
                     if zlib.crc32(ctype + data[:length]) != struct.unpack(">I", data[length:])[0]:
                         raise UnreadableImage(f"{path.name} has a corrupt text chunk")
-                    decoded = _decode_text_chunk(ctype, data[:length])
-                    if decoded:
-                        texts.setdefault(decoded[0], decoded[1])
+                    try:
+                        key, text = decode_text_chunk(ctype, data[:length])
+                    except ImageDataError:
+                        continue  # one bad text chunk does not make the image unusable
+                    texts.setdefault(key, text)
                 else:
                     f.seek(length + 4, os.SEEK_CUR)
             if width <= 0 or height <= 0:
