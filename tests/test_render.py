@@ -1,0 +1,289 @@
+"""Tests for sdtui.render: fitting, half-block cells, colour averaging, the caches."""
+
+from __future__ import annotations
+
+import pytest
+from PIL import Image
+from rich.segment import Segment
+from rich.style import Style
+from textual.strip import Strip
+
+from sdtui.render import (
+    HALF_BLOCK,
+    CellImage,
+    RenderCache,
+    fit_cells,
+    place_line,
+    quantise_level,
+    render_cells,
+    render_fitted,
+)
+
+RED = (255, 0, 0)
+BLUE = (0, 0, 255)
+
+
+def cell_colours(cell_image: CellImage) -> list[list[tuple[tuple[int, ...], tuple[int, ...]]]]:
+    """(fg, bg) RGB triplets of every cell, row by row, with runs expanded to single cells."""
+    rows = []
+    for strip in cell_image.strips:
+        row = []
+        for segment in strip:
+            style = segment.style
+            assert style is not None and style.color is not None and style.bgcolor is not None
+            fg = tuple(style.color.get_truecolor())
+            bg = tuple(style.bgcolor.get_truecolor())
+            assert set(segment.text) == {HALF_BLOCK}
+            row.extend([(fg, bg)] * len(segment.text))
+        rows.append(row)
+    return rows
+
+
+# fit_cells -----------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("size", "limits", "expected"),
+    [
+        ((512, 512), (40, 20), (40, 20)),  # square: 40 x 40 pixels fills the area exactly
+        ((512, 512), (80, 20), (40, 20)),  # square in a wide area: height limits
+        ((512, 512), (40, 80), (40, 20)),  # square in a tall area: width limits
+        ((1024, 256), (80, 40), (80, 10)),  # wide 4:1 → 80 x 20 pixels
+        ((256, 1024), (80, 40), (20, 40)),  # tall 1:4 → 20 x 80 pixels
+        ((768, 512), (100, 100), (100, 33)),  # 3:2 → 100 x 66.7 pixels, rounded
+        ((16, 16), (200, 50), (100, 50)),  # small images scale up to fill
+    ],
+)
+def test_fit_cells_keeps_aspect(
+    size: tuple[int, int], limits: tuple[int, int], expected: tuple[int, int]
+) -> None:
+    assert fit_cells(*size, *limits) == expected
+
+
+def test_fit_cells_never_exceeds_limits_and_keeps_ratio_closely() -> None:
+    for w, h in [(1, 1000), (1000, 1), (640, 480), (333, 777), (1920, 1080)]:
+        for max_cols, max_rows in [(1, 1), (7, 3), (80, 24), (161, 47)]:
+            cols, rows = fit_cells(w, h, max_cols, max_rows)
+            assert 1 <= cols <= max_cols and 1 <= rows <= max_rows
+            # One side is at its limit unless the other side is already at the 1-cell floor.
+            assert cols == max_cols or rows == max_rows or cols == 1 or rows == 1
+
+
+def test_fit_cells_tiny_and_degenerate_inputs_give_at_least_one_cell() -> None:
+    assert fit_cells(1, 1, 1, 1) == (1, 1)
+    assert fit_cells(10_000, 1, 80, 40) == (80, 1)  # would round to 0 rows
+    assert fit_cells(1, 10_000, 80, 40) == (1, 40)  # would round to 0 cols
+    assert fit_cells(512, 512, 0, 0) == (1, 1)
+    assert fit_cells(0, 0, 10, 10) == (10, 5)  # no size known: treated as 1x1 pixels
+
+
+# render_cells --------------------------------------------------------------------------------
+
+
+def test_render_cells_has_exact_size_and_every_strip_is_cols_wide() -> None:
+    image = Image.linear_gradient("L").convert("RGB")
+    for cols, rows in [(1, 1), (7, 3), (80, 40), (33, 17)]:
+        cells = render_cells(image, cols, rows)
+        assert (cells.cols, cells.rows) == (cols, rows)
+        assert len(cells.strips) == rows
+        for strip in cells.strips:
+            assert isinstance(strip, Strip)
+            assert strip.cell_length == cols
+            assert sum(len(segment.text) for segment in strip) == cols
+            assert strip.text == HALF_BLOCK * cols
+
+
+def test_render_cells_rejects_empty_size() -> None:
+    with pytest.raises(ValueError):
+        render_cells(Image.new("RGB", (4, 4)), 0, 3)
+
+
+def test_solid_image_gives_the_same_colours_everywhere_in_one_segment_per_row() -> None:
+    colour = (200, 120, 40)
+    expected = tuple(quantise_level(level) for level in colour)
+    cells = render_cells(Image.new("RGB", (300, 200), colour), 30, 10)
+    for strip in cells.strips:
+        assert len(strip) == 1  # merged into one run
+    for row in cell_colours(cells):
+        assert set(row) == {(expected, expected)}
+
+
+def test_top_half_red_bottom_half_blue_gives_red_foreground_blue_background() -> None:
+    image = Image.new("RGB", (1, 2))
+    image.putpixel((0, 0), RED)
+    image.putpixel((0, 1), BLUE)
+    cells = render_cells(image, 1, 1)
+    assert cell_colours(cells) == [[(RED, BLUE)]]
+
+
+def test_rows_map_to_pixel_pairs_and_columns_left_to_right() -> None:
+    """A 3x4 image at its own size: cell (c, r) shows pixels (c, 2r) over (c, 2r + 1)."""
+    palette = [
+        (0, 0, 0),
+        (255, 255, 255),
+        (255, 0, 0),
+        (0, 255, 0),
+        (0, 0, 255),
+        (255, 255, 0),
+    ]
+    image = Image.new("RGB", (3, 4))
+    for y in range(4):
+        for x in range(3):
+            image.putpixel((x, y), palette[(x + 2 * y) % len(palette)])
+    colours = cell_colours(render_cells(image, 3, 2))
+    for r in range(2):
+        for c in range(3):
+            top = palette[(c + 4 * r) % len(palette)]
+            bottom = palette[(c + 4 * r + 2) % len(palette)]
+            assert colours[r][c] == (top, bottom)
+
+
+def test_downscale_averages_instead_of_picking_a_pixel() -> None:
+    """2x2 black/white checkerboard in one cell: each half is the grey mean, not 0 or 255."""
+    image = Image.new("RGB", (2, 2))
+    image.putpixel((0, 0), (0, 0, 0))
+    image.putpixel((1, 0), (255, 255, 255))
+    image.putpixel((0, 1), (255, 255, 255))
+    image.putpixel((1, 1), (0, 0, 0))
+    ((fg, bg),) = cell_colours(render_cells(image, 1, 1))[0]
+    for level in (*fg, *bg):
+        assert abs(level - 127.5) <= 5  # 5-bit rounding moves it by at most ~4
+
+
+def test_downscale_of_large_checkerboard_is_flat_grey() -> None:
+    """Pixel-sized noise averages out; nearest-neighbour would show black and white cells."""
+    image = Image.new("L", (64, 64))
+    image.putdata([255 * ((x + y) % 2) for y in range(64) for x in range(64)])
+    colours = cell_colours(render_cells(image, 8, 4))
+    levels = {level for row in colours for fg, bg in row for level in (*fg, *bg)}
+    assert len(levels) == 1
+    assert abs(levels.pop() - 127.5) <= 5
+
+
+@pytest.mark.parametrize("mode", ["L", "P", "CMYK", "I;16", "1", "RGBX", "YCbCr"])
+def test_any_mode_is_converted_to_rgb(mode: str) -> None:
+    if mode == "I;16":
+        image = Image.new(mode, (20, 20), 0)
+    else:
+        image = Image.new("RGB", (20, 20), (0, 0, 0)).convert(mode)
+    cells = render_cells(image, 5, 5)
+    assert cell_colours(cells)[0][0] == ((0, 0, 0), (0, 0, 0))
+
+
+def test_grey_image_stays_grey() -> None:
+    cells = render_cells(Image.new("L", (10, 10), 255), 2, 2)
+    assert set(cell_colours(cells)[1]) == {((255, 255, 255), (255, 255, 255))}
+
+
+def test_alpha_is_composited_on_black() -> None:
+    image = Image.new("RGBA", (2, 2), (255, 0, 0, 255))
+    image.putpixel((0, 1), (0, 255, 0, 0))  # fully transparent green must not show
+    image.putpixel((1, 1), (0, 0, 255, 0))
+    ((fg, bg),) = cell_colours(render_cells(image, 1, 1))[0]
+    assert fg == RED
+    assert bg == (0, 0, 0)
+
+
+def test_half_transparent_white_is_mid_grey() -> None:
+    image = Image.new("LA", (4, 4), (255, 128))
+    ((fg, bg),) = cell_colours(render_cells(image, 1, 1))[0]
+    assert fg == bg
+    assert all(abs(level - 128) <= 5 for level in fg)
+
+
+def test_palette_image_with_transparency_is_composited() -> None:
+    image = Image.new("P", (2, 2), 1)
+    image.putpalette([0, 0, 0, 255, 255, 255])
+    image.info["transparency"] = 1  # index 1 (white) is transparent
+    ((fg, bg),) = cell_colours(render_cells(image, 1, 1))[0]
+    assert fg == bg == (0, 0, 0)
+
+
+def test_quantise_level_is_within_half_a_step_and_keeps_the_ends() -> None:
+    assert quantise_level(0) == 0
+    assert quantise_level(255) == 255
+    step = 255 / 31
+    for level in range(256):
+        assert abs(quantise_level(level) - level) <= step / 2
+    assert len({quantise_level(level) for level in range(256)}) == 32
+
+
+def test_styles_are_reused_across_renders() -> None:
+    image = Image.new("RGB", (8, 8), (10, 200, 30))
+    first = render_cells(image, 4, 2)
+    second = render_cells(image, 6, 3)
+    assert next(iter(first.strips[0])).style is next(iter(second.strips[2])).style
+
+
+def test_render_fitted_fits_then_renders() -> None:
+    cells = render_fitted(Image.new("RGB", (1024, 512), RED), 40, 40)
+    assert (cells.cols, cells.rows) == (40, 10)
+    assert len(cells.strips) == 10
+
+
+# place_line ----------------------------------------------------------------------------------
+
+PAD = Style(bgcolor="#123456")
+
+
+def test_place_line_centres_small_cells_with_padding() -> None:
+    cells = render_cells(Image.new("RGB", (4, 4), RED), 4, 2)
+    lines = [place_line(cells, y, 10, 6, PAD) for y in range(6)]
+    assert [line.cell_length for line in lines] == [10] * 6
+    assert [line.text for line in lines] == [" " * 10] * 2 + ["   ▀▀▀▀   "] * 2 + [" " * 10] * 2
+    segments: list[Segment] = list(lines[2])
+    assert segments[0].style == PAD and segments[-1].style == PAD
+
+
+def test_place_line_crops_large_cells_evenly() -> None:
+    image = Image.new("RGB", (10, 4))
+    for x in range(10):
+        for y in range(4):
+            image.putpixel((x, y), (x * 25, 0, 0))
+    cells = render_cells(image, 10, 2)
+    line = place_line(cells, 0, 4, 1, PAD)
+    assert line.cell_length == 4
+    assert [colour[0][0] for colour in cell_colours(CellImage(4, 1, (line,)))[0]] == [
+        quantise_level(x * 25) for x in range(3, 7)
+    ]
+    assert place_line(cells, 0, 0, 1, PAD).cell_length == 0
+    assert place_line(None, 0, 5, 1, PAD).text == " " * 5
+
+
+# RenderCache ---------------------------------------------------------------------------------
+
+
+def _cells(cols: int, rows: int) -> CellImage:
+    return CellImage(cols, rows, tuple(Strip.blank(cols) for _ in range(rows)))
+
+
+def test_cache_hit_is_keyed_by_image_and_size() -> None:
+    cache = RenderCache(max_entries=4)
+    small, big = _cells(2, 1), _cells(4, 2)
+    cache.put("a", small)
+    cache.put("a", big)
+    assert cache.get("a", 2, 1) is small
+    assert cache.get("a", 4, 2) is big
+    assert cache.get("a", 3, 1) is None
+    assert cache.get("b", 2, 1) is None
+    assert len(cache) == 2
+
+
+def test_cache_evicts_least_recently_used() -> None:
+    cache = RenderCache(max_entries=2)
+    one, two, three = _cells(1, 1), _cells(2, 1), _cells(3, 1)
+    cache.put("one", one)
+    cache.put("two", two)
+    assert cache.get("one", 1, 1) is one  # "one" is now the most recent
+    cache.put("three", three)  # evicts "two"
+    assert cache.get("two", 2, 1) is None
+    assert cache.get("one", 1, 1) is one
+    assert cache.get("three", 3, 1) is three
+    assert len(cache) == 2
+    cache.clear()
+    assert len(cache) == 0
+
+
+def test_cache_rejects_zero_capacity() -> None:
+    with pytest.raises(ValueError):
+        RenderCache(max_entries=0)
