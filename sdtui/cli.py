@@ -240,7 +240,7 @@ async def _run_generate(args: argparse.Namespace, settings: Settings, url: str) 
                     schedulers = await client.schedulers()
                     request.scheduler = _match_name(
                         args.scheduler,
-                        {s.name: [s.label] for s in schedulers},
+                        {s.label: [s.name] for s in schedulers},
                         "scheduler",
                     )
                 if args.model:

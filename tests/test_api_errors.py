@@ -53,7 +53,11 @@ async def test_api_not_enabled() -> None:
     ("detail", "kind", "words"),
     [
         ("Not authenticated", ErrorKind.AUTH_MISSING, "needs a user name and password"),
-        ("Incorrect username or password", ErrorKind.AUTH_WRONG, "refused the user name or password"),
+        (
+            "Incorrect username or password",
+            ErrorKind.AUTH_WRONG,
+            "refused the user name or password",
+        ),
     ],
 )
 async def test_unauthorised(detail: str, kind: ErrorKind, words: str) -> None:
@@ -67,7 +71,15 @@ async def test_unauthorised(detail: str, kind: ErrorKind, words: str) -> None:
 
 
 async def test_422_pydantic_v1_names_the_field() -> None:
-    body = {"detail": [{"loc": ["body", "steps"], "msg": "value is not a valid integer", "type": "type_error.integer"}]}
+    body = {
+        "detail": [
+            {
+                "loc": ["body", "steps"],
+                "msg": "value is not a valid integer",
+                "type": "type_error.integer",
+            }
+        ]
+    }
     with FaultyServer({TXT2IMG: json_reply(body, 422)}) as server:
         error = await fail(server.url)
     assert error.kind is ErrorKind.VALIDATION
@@ -118,7 +130,9 @@ async def test_sdcpp_error_shape() -> None:
 
 
 async def test_busy_503_koboldcpp() -> None:
-    body = {"detail": {"msg": "Server is busy; please try again later.", "type": "service_unavailable"}}
+    body = {
+        "detail": {"msg": "Server is busy; please try again later.", "type": "service_unavailable"}
+    }
     with FaultyServer({TXT2IMG: json_reply(body, 503)}) as server:
         error = await fail(server.url)
     assert error.kind is ErrorKind.BUSY

@@ -1,3 +1,5 @@
+"""The generation engine shared by the CLI and the TUI: run a job, save its images, queue jobs."""
+
 from sdtui.engine.generate import (
     GenerationOutcome,
     SavedImage,
@@ -6,9 +8,15 @@ from sdtui.engine.generate import (
     infotext_from_request,
     save_result,
 )
+from sdtui.engine.queue import Job, JobEvent, JobQueue, JobState, Runner
 
 __all__ = [
     "GenerationOutcome",
+    "Job",
+    "JobEvent",
+    "JobQueue",
+    "JobState",
+    "Runner",
     "SavedImage",
     "ServerModel",
     "generate",

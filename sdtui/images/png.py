@@ -18,6 +18,7 @@ __all__ = [
     "TEXT_CHUNK_TYPES",
     "Chunk",
     "ImageDataError",
+    "decode_text_chunk",
     "iter_chunks",
     "make_chunk",
     "png_size",
