@@ -16,6 +16,7 @@ import httpx
 
 from sdtui.api.errors import ApiError, ErrorKind, http_error, not_api_error, transport_error
 from sdtui.api.types import (
+    BadImageData,
     GenerationRequest,
     GenerationResult,
     Lora,
@@ -121,6 +122,20 @@ class SDClient:
             )
         except httpx.TransportError as exc:
             raise transport_error(exc, self.base_url, endpoint) from None
+        except httpx.DecodingError:
+            # A gzip answer (A1111 compresses anything over 1 KB) that does not inflate.
+            raise ApiError(
+                ErrorKind.NOT_API,
+                f"{self.base_url} sent a compressed answer to {endpoint} that does not decompress "
+                "(a proxy in between may have mangled it): try again",
+                endpoint=endpoint,
+            ) from None
+        except httpx.TooManyRedirects:
+            raise ApiError(
+                ErrorKind.NOT_API,
+                f"{self.base_url} redirects {endpoint} in a loop: check --url and any proxy login",
+                endpoint=endpoint,
+            ) from None
         except httpx.InvalidURL as exc:
             raise ApiError(
                 ErrorKind.UNREACHABLE, f"{self.base_url} is not a usable URL: {exc}"
@@ -177,6 +192,13 @@ class SDClient:
             return await asyncio.to_thread(parse)
         except (json.JSONDecodeError, UnicodeDecodeError):
             raise not_api_error(response, self.base_url, endpoint) from None
+        except BadImageData:
+            raise ApiError(
+                ErrorKind.NOT_API,
+                f"{self.base_url} sent image data that is not valid base64 (cut short or "
+                "corrupted on the way?): try again, and check any proxy in between",
+                endpoint=endpoint,
+            ) from None
         except ResponseShapeError as exc:
             raise self._shape_error(endpoint, exc) from None
 

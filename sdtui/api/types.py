@@ -17,6 +17,11 @@ class ResponseShapeError(ValueError):
     """A 200 answer whose JSON is not shaped like the API's."""
 
 
+class BadImageData(ResponseShapeError):
+    """An image string in a 200 answer is not base64: the answer was cut short or corrupted on the
+    way, which says nothing about whether the URL points at the right server."""
+
+
 @dataclass
 class GenerationRequest:
     """Every txt2img field a user can set in the web UI's txt2img tab.
@@ -102,13 +107,13 @@ class GenerationRequest:
 
 
 def decode_b64(value: str) -> bytes:
-    """Plain base64 or a data: URL → bytes; ResponseShapeError when it is not base64."""
+    """Plain base64 or a data: URL → bytes; BadImageData when it is not base64."""
     if value.startswith("data:"):
         value = value.partition(",")[2]
     try:
         return base64.b64decode(value, validate=True)
     except (binascii.Error, ValueError):
-        raise ResponseShapeError("an image in the answer is not valid base64") from None
+        raise BadImageData("an image in the answer is not valid base64") from None
 
 
 def _int(value: Any, default: int = 0) -> int:

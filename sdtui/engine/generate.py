@@ -16,8 +16,8 @@ from pathlib import Path
 
 from sdtui.api import ApiError, ErrorKind, GenerationRequest, GenerationResult, ProgressUpdate
 from sdtui.api.client import SDClient
-from sdtui.images.convert import to_png_with_parameters
-from sdtui.images.infotext import build_infotext
+from sdtui.images.convert import read_parameters, to_png_with_parameters
+from sdtui.images.infotext import build_infotext, parse_infotext
 from sdtui.images.png import ImageDataError
 from sdtui.store import ImageStore, SaveError
 
@@ -122,13 +122,26 @@ def _save_one(
     return saved
 
 
+def embedded_infotext(image: bytes) -> str | None:
+    """The infotext a server image carries itself (PNG `parameters` chunk, JPEG/WebP EXIF), or
+    None. Unusable bytes give None here: saving them reports what is wrong."""
+    try:
+        return read_parameters(image) or None
+    except ImageDataError:
+        return None
+
+
 async def save_result(
     result: GenerationResult,
     request: GenerationRequest,
     store: ImageStore | None,
     model: ServerModel | None = None,
 ) -> list[SavedImage]:
-    """Give every image its infotext and save it, in a worker thread."""
+    """Give every image its infotext and save it, in a worker thread.
+
+    The infotext is the one in `info`; else the one the image carries (a server that answers
+    `info: ""` may still embed it, with the real seed and model); else one built from the request.
+    """
     when = datetime.now()
 
     def work() -> list[SavedImage]:
@@ -136,6 +149,11 @@ async def save_result(
         for i, image in enumerate(result.images):
             seed = result.seeds[i] if i < len(result.seeds) else -1
             infotext = result.infotexts[i] if i < len(result.infotexts) else None
+            if not infotext:
+                infotext = embedded_infotext(image)
+                embedded_seed = parse_infotext(infotext).seed if infotext else None
+                if seed < 0 and embedded_seed is not None:
+                    seed = embedded_seed
             if not infotext:
                 infotext = infotext_from_request(request, seed, model)
             out.append(_save_one(store, i, image, seed, infotext, request.prompt, when))

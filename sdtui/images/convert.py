@@ -31,6 +31,7 @@ __all__ = [
     "MAX_IMAGE_PIXELS",
     "PARAMETERS_KEY",
     "check_decodable",
+    "check_pixel_limit",
     "decode_base64_image",
     "decode_user_comment",
     "encode_exif_user_comment",
@@ -197,7 +198,8 @@ def image_size(data: bytes) -> tuple[int, int]:
     return header.width, header.height
 
 
-def _check_pixel_limit(fmt: str, width: int, height: int) -> None:
+def check_pixel_limit(fmt: str, width: int, height: int) -> None:
+    """Refuse sizes over :data:`MAX_IMAGE_PIXELS`, naming the size and the limit."""
     if width * height > MAX_IMAGE_PIXELS:
         raise ImageDataError(
             f"{fmt.upper()} image claims {width}x{height} pixels, over the "
@@ -216,14 +218,14 @@ def check_decodable(data: bytes) -> tuple[str, int, int]:
     fmt = image_format(data)
     if fmt == "png":
         width, height = png_size(data)
-        _check_pixel_limit(fmt, width, height)
+        check_pixel_limit(fmt, width, height)
         # Walk every chunk (no short-circuit): truncation shows only at the end.
         chunk_types = [chunk.type for chunk in iter_chunks(data)]
         if b"IDAT" not in chunk_types:
             raise ImageDataError("PNG data has no image data (no IDAT chunk)")
         return fmt, width, height
     header = _header(data, fmt)
-    _check_pixel_limit(fmt, header.width, header.height)
+    check_pixel_limit(fmt, header.width, header.height)
     if fmt == "jpeg" and data.rfind(b"\xff\xd9") < header.image_data_offset:
         raise ImageDataError("JPEG data is truncated: the end-of-image marker is missing")
     return fmt, header.width, header.height
