@@ -90,9 +90,12 @@ def transport_error(exc: httpx.TransportError, server: str, endpoint: str) -> Ap
                 f"Cannot reach {server}: the host name does not resolve; check --url",
                 endpoint=endpoint,
             )
+        reason = one_line(text, 80)
+        if "attempts failed" in lowered or "refused" in lowered:
+            reason = "nothing answers there"  # httpx says "All connection attempts failed"
         return ApiError(
             ErrorKind.UNREACHABLE,
-            f"Cannot reach {server} ({one_line(text, 80)}): {START_HINT}",
+            f"Cannot reach {server} ({reason}): {START_HINT}",
             endpoint=endpoint,
         )
     if isinstance(exc, httpx.TimeoutException):

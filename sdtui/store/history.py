@@ -156,7 +156,7 @@ class ImageStore:
         folder = self.folder_for(when)
         return atomic_write_unique(folder, image_name(prompt, seed, when), ".png", png)
 
-    def _walk(self) -> Iterator[os.DirEntry[str]]:
+    def _walk(self, recent: int | None = None) -> Iterator[os.DirEntry[str]]:
         try:
             top = list(os.scandir(self.root))
         except (FileNotFoundError, NotADirectoryError):
@@ -164,20 +164,36 @@ class ImageStore:
         except OSError as exc:
             self.notes.append(f"cannot read {self.root}: {exc.strerror or exc}")
             return
-        for entry in top:
-            if entry.is_dir(follow_symlinks=False) and not entry.name.startswith("."):
-                remove_stale_temps(Path(entry.path))
-                try:
-                    yield from os.scandir(entry.path)
-                except OSError as exc:
-                    self.notes.append(f"cannot read {entry.path}: {exc.strerror or exc}")
-            else:
-                yield entry
+        folders = sorted(
+            (e for e in top if e.is_dir(follow_symlinks=False) and not e.name.startswith(".")),
+            key=lambda e: e.name,
+            reverse=True,
+        )
+        if recent is not None:
+            folders = folders[:recent]  # dated names (YYYY-MM-DD) sort newest first
+        for folder in folders:
+            remove_stale_temps(Path(folder.path))
+            try:
+                yield from os.scandir(folder.path)
+            except OSError as exc:
+                self.notes.append(f"cannot read {folder.path}: {exc.strerror or exc}")
+        yield from (e for e in top if not e.is_dir(follow_symlinks=False))
 
-    def paths(self) -> list[tuple[float, Path]]:
-        """Every saved PNG with its modification time, newest first (no file is opened)."""
+    def recent_folders(self, count: int) -> list[Path]:
+        """The `count` newest dated sub-folders, where new images land."""
+        try:
+            names = [
+                e.name for e in os.scandir(self.root) if e.is_dir() and not e.name.startswith(".")
+            ]
+        except OSError:
+            return []
+        return [self.root / name for name in sorted(names, reverse=True)[:count]]
+
+    def paths(self, recent: int | None = None) -> list[tuple[float, Path]]:
+        """Saved PNGs with their modification times, newest first (no file is opened). With
+        `recent`, only the newest `recent` dated folders (and the folder itself) are listed."""
         found: list[tuple[float, Path]] = []
-        for entry in self._walk():
+        for entry in self._walk(recent):
             name = entry.name
             if name.startswith(TEMP_PREFIX) or not name.lower().endswith(".png"):
                 continue
@@ -190,19 +206,26 @@ class ImageStore:
         found.sort(key=lambda item: (item[0], item[1].name), reverse=True)
         return found
 
-    def entries(self, limit: int | None = None) -> list[HistoryEntry]:
-        """History entries, newest first. Unreadable files are skipped and noted in `notes`."""
+    def iter_entries(self, limit: int | None = None) -> Iterator[HistoryEntry]:
+        """History entries, newest first, read one file at a time (so a caller can show the
+        first ones while the rest load). Unreadable files are skipped and noted in `notes`."""
         with self._lock:
             self.notes = []
-            result: list[HistoryEntry] = []
+            count = 0
             for mtime, path in self.paths():
-                if limit is not None and len(result) >= limit:
+                if limit is not None and count >= limit:
                     break
                 try:
-                    result.append(entry_from_file(path, mtime))
+                    entry = entry_from_file(path, mtime)
                 except UnreadableImage as exc:
                     self.notes.append(str(exc))
-            return result
+                    continue
+                count += 1
+                yield entry
+
+    def entries(self, limit: int | None = None) -> list[HistoryEntry]:
+        """All of `iter_entries` as a list."""
+        return list(self.iter_entries(limit))
 
     def entry(self, path: Path) -> HistoryEntry:
         return entry_from_file(path)

@@ -84,6 +84,7 @@ class ImageView(Widget):
     ) -> None:
         super().__init__(name=name, id=id, classes=classes, disabled=disabled)
         self._cache = cache if cache is not None else RenderCache(max_entries=8)
+        self._cacheable = True
         self._image: Image.Image | None = None
         self._key: Hashable = None
         self._cells: CellImage | None = None
@@ -112,7 +113,7 @@ class ImageView(Widget):
         """The key of the image whose cells are on screen now."""
         return self._cells_key
 
-    def set_image(self, image: Image.Image | None, key: Hashable) -> None:
+    def set_image(self, image: Image.Image | None, key: Hashable, *, cache: bool = True) -> None:
         """Show ``image``, named by ``key``; None shows the placeholder.
 
         ``key`` names the picture for the render cache and for skipping repeat work, so a
@@ -120,9 +121,12 @@ class ImageView(Widget):
 
         Returns at once: the cells are built in a worker and shown when ready, while the
         previous cells stay on screen. The caller must not modify ``image`` afterwards.
+        ``cache=False`` is for frames shown once (live previews): caching them would only push
+        images worth keeping out of the cache and leave the garbage collector more to walk.
         """
         self._image = image
         self._key = key
+        self._cacheable = cache
         self._failed = False
         if image is None:
             self._request += 1
@@ -137,6 +141,7 @@ class ImageView(Widget):
 
     def on_resize(self, event: events.Resize) -> None:
         """Fit the image to the new size (the old cells stay, centred, until then)."""
+        self.refresh()  # re-centre what is shown now, placeholder included
         self._refit()
 
     def _refit(self) -> None:
@@ -159,16 +164,18 @@ class ImageView(Widget):
         ):
             self.workers.cancel_group(self, "render")
             return
-        cached = self._cache.get(key, cols, rows)
+        cached = self._cache.get(key, cols, rows) if self._cacheable else None
         if cached is not None:
             self.workers.cancel_group(self, "render")
             self._show(key, cached)
             return
-        self._latest_worker = self._render_cells_worker(self._request, image, key, cols, rows)
+        self._latest_worker = self._render_cells_worker(
+            self._request, image, key, cols, rows, self._cacheable
+        )
 
     @work(thread=True, exclusive=True, group="render", exit_on_error=False)
     def _render_cells_worker(
-        self, request: int, image: Image.Image, key: Hashable, cols: int, rows: int
+        self, request: int, image: Image.Image, key: Hashable, cols: int, rows: int, cache: bool
     ) -> None:
         """Build the cells off the UI thread and post them back to this widget."""
         worker = get_current_worker()
@@ -177,7 +184,8 @@ class ImageView(Widget):
                 return
             cell_image = render_cells(image, cols, rows)
         if not worker.is_cancelled:
-            self._cache.put(key, cell_image)
+            if cache:
+                self._cache.put(key, cell_image)
             self.post_message(_CellsReady(request, key, cell_image))
 
     @on(_CellsReady)

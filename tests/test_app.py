@@ -1,0 +1,247 @@
+"""The TUI driven through Pilot against the demo backend over real HTTP."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+from textual.widgets import Input, Static, TextArea
+
+from sdtui.config import Settings
+from sdtui.images.convert import read_parameters
+from sdtui.images.infotext import parse_infotext
+from sdtui.ui.app import SdtuiApp
+from sdtui.ui.widgets.connection_bar import ConnectionBar
+from sdtui.ui.widgets.history_panel import HistoryPanel
+from sdtui.ui.widgets.job_progress import JobProgress
+
+SIZE = (140, 45)
+
+
+def make_app(url: str, tmp_path: Path, **kwargs: Any) -> SdtuiApp:
+    settings = Settings(url=url, out=tmp_path / "out")
+    return SdtuiApp(settings, state_path=tmp_path / "state.json", poll_interval=0.05, **kwargs)
+
+
+async def wait_for(pilot: Any, condition: Callable[[], bool], timeout: float = 10.0) -> None:
+    waited = 0.0
+    while not condition():
+        if waited > timeout:
+            raise AssertionError("condition not met in time")
+        await pilot.pause(0.05)
+        waited += 0.05
+
+
+async def set_form(app: SdtuiApp, **values: str) -> None:
+    for field, value in values.items():
+        app.query_one(f"#{field}", Input).value = value
+
+
+async def type_prompt(pilot: Any, text: str) -> None:
+    await pilot.click("#prompt")
+    await pilot.press(*text) if len(text) < 40 else None
+    if len(text) >= 40:
+        pilot.app.query_one("#prompt", TextArea).insert(text)
+
+
+def pngs(tmp_path: Path) -> list[Path]:
+    return sorted((tmp_path / "out").rglob("*.png"))
+
+
+async def test_generate_shows_progress_preview_history_and_saves(
+    demo_factory: Callable[..., Any], tmp_path: Path
+) -> None:
+    server = demo_factory(step_delay=0.03)
+    app = make_app(server.url, tmp_path)
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_for(pilot, lambda: app.connected)
+        assert app.query_one(ConnectionBar).state == "connected"
+        assert app.query_one(ConnectionBar).model
+        assert app.focused is app.query_one("#prompt")
+        await pilot.press(*"a red fox")
+        await set_form(app, steps="12", width="64", height="64", seed="1234")
+        await pilot.press("ctrl+g")
+        seen_progress: list[str] = []
+        await wait_for(pilot, lambda: app.queue.current is not None)
+        while app.queue.busy:
+            seen_progress.append(app.query_one(JobProgress).status_text)
+            await pilot.pause(0.05)
+        await app.workers.wait_for_complete()
+        await pilot.pause(0.2)
+        assert any("step" in text for text in seen_progress)
+        [path] = pngs(tmp_path)
+        info = parse_infotext(read_parameters(path.read_bytes()) or "")
+        assert info.prompt == "a red fox"
+        assert (info.seed, info.steps, info.width, info.height) == (1234, 12, 64, 64)
+        await wait_for(pilot, lambda: len(app.history.entries) == 1)
+        assert app.history.entries[0].path == path
+        await wait_for(pilot, lambda: app.preview.shown_key == app.batch[0].key)
+        assert "saved" in app.query_one(JobProgress).status_text
+
+
+async def test_interrupt_keeps_partial_images(
+    demo_factory: Callable[..., Any], tmp_path: Path
+) -> None:
+    server = demo_factory(step_delay=0.05)
+    app = make_app(server.url, tmp_path)
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_for(pilot, lambda: app.connected)
+        await pilot.press(*"storm")
+        await set_form(app, steps="150", width="64", height="64")
+        await pilot.press("ctrl+g")
+        await wait_for(
+            pilot,
+            lambda: app.queue.current is not None and app.queue.current.last_progress is not None,
+        )
+        await pilot.press("ctrl+x")
+        await wait_for(pilot, lambda: not app.queue.busy, timeout=5)
+        await pilot.pause(0.2)
+        assert "interrupted" in app.query_one(JobProgress).status_text
+        assert len(pngs(tmp_path)) == 1
+
+
+async def test_second_generate_queues_behind_the_first(
+    demo_factory: Callable[..., Any], tmp_path: Path
+) -> None:
+    server = demo_factory(step_delay=0.02)
+    app = make_app(server.url, tmp_path)
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_for(pilot, lambda: app.connected)
+        await pilot.press(*"first")
+        await set_form(app, steps="20", width="64", height="64", seed="1")
+        await pilot.press("ctrl+g")
+        await wait_for(pilot, lambda: app.queue.current is not None)
+        await set_form(app, seed="2")
+        await pilot.press("ctrl+g")
+        assert len(app.queue.pending) == 1
+        await wait_for(pilot, lambda: "1 queued" in app.query_one(JobProgress).status_text)
+        await wait_for(pilot, lambda: not app.queue.busy, timeout=15)
+        await app.workers.wait_for_complete()
+        seeds = sorted(
+            parse_infotext(read_parameters(p.read_bytes()) or "").seed or 0 for p in pngs(tmp_path)
+        )
+        assert seeds == [1, 2]
+
+
+async def test_reuse_parameters_from_history(
+    demo_factory: Callable[..., Any], tmp_path: Path
+) -> None:
+    server = demo_factory(step_delay=0.0)
+    app = make_app(server.url, tmp_path)
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_for(pilot, lambda: app.connected)
+        await pilot.press(*"lighthouse")
+        await set_form(app, steps="7", width="64", height="128", seed="77")
+        await pilot.press("ctrl+g")
+        await wait_for(pilot, lambda: len(app.history.entries) == 1)
+        app.query_one("#prompt", TextArea).load_text("something else")
+        await set_form(app, steps="30", seed="-1", width="512")
+        await pilot.press("ctrl+f")
+        await pilot.press("l")
+        await pilot.pause(0.1)
+        assert app.query_one("#prompt", TextArea).text == "lighthouse"
+        values = {
+            f: app.query_one(f"#{f}", Input).value for f in ("steps", "seed", "width", "height")
+        }
+        assert values == {"steps": "7", "seed": "77", "width": "64", "height": "128"}
+
+
+async def test_invalid_value_is_refused_and_explained(
+    demo_factory: Callable[..., Any], tmp_path: Path
+) -> None:
+    server = demo_factory(step_delay=0.0)
+    app = make_app(server.url, tmp_path)
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_for(pilot, lambda: app.connected)
+        await pilot.click("#steps")
+        await pilot.press("ctrl+u", *"999")
+        await pilot.pause(0.1)
+        error = app.query_one("#form-error", Static)
+        assert "Steps must be a whole number from 1 to 150" in str(error.render())
+        await pilot.press("ctrl+g")
+        await pilot.pause(0.2)
+        assert app.queue.current is None and not app.queue.pending
+        assert not pngs(tmp_path)
+        assert app.focused is app.query_one("#steps")
+
+
+async def test_no_server_shows_the_fix_and_keeps_running(tmp_path: Path) -> None:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    app = make_app(f"http://127.0.0.1:{port}", tmp_path)
+    async with app.run_test(size=SIZE) as pilot:
+        banner = app.query_one("#banner", Static)
+        await wait_for(pilot, lambda: banner.has_class("-shown"))
+        text = str(banner.render())
+        assert f"127.0.0.1:{port}" in text
+        assert "--api" in text and "--demo" in text and "retrying" in text
+        assert app.query_one(ConnectionBar).state == "offline"
+        await pilot.press(*"still typing")
+        assert app.query_one("#prompt", TextArea).text == "still typing"
+
+
+async def test_markup_in_prompt_is_shown_literally(
+    demo_factory: Callable[..., Any], tmp_path: Path
+) -> None:
+    server = demo_factory(step_delay=0.0)
+    app = make_app(server.url, tmp_path)
+    prompt = "[bold red]not bold[/] \x1b]0;pwned\x07 [link=x]y[/link]"
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_for(pilot, lambda: app.connected)
+        app.query_one("#prompt", TextArea).load_text(prompt)
+        await set_form(app, width="64", height="64")
+        await pilot.press("ctrl+g")
+        await wait_for(pilot, lambda: len(app.history.entries) == 1)
+        await pilot.pause(0.2)
+        rendered = "\n".join(str(line.text) for line in [app.history.option_list.render_line(0)])
+        assert "[bold red]not bold[/]" in rendered
+        assert "\x1b" not in rendered and "pwned" not in rendered
+
+
+@pytest.mark.parametrize("size", [(100, 30), (200, 60)])
+async def test_layout_fits_small_and_large_terminals(tmp_path: Path, size: tuple[int, int]) -> None:
+    app = make_app("http://127.0.0.1:9", tmp_path)
+    async with app.run_test(size=size) as pilot:
+        await pilot.pause(0.2)
+        preview = app.query_one("#preview-pane")
+        form = app.query_one("#form")
+        history = app.query_one(HistoryPanel)
+        assert preview.size.width >= 30
+        assert form.region.right <= preview.region.x
+        assert preview.region.right <= history.region.x
+        assert history.region.right <= size[0]
+        for widget_id in ("#steps", "#seed", "#width", "#height", "#sampler", "#model"):
+            widget = app.query_one(widget_id)
+            assert widget.region.width >= 5, widget_id
+            assert widget.region.bottom <= size[1] - 1, widget_id
+
+
+async def test_unwritable_output_keeps_images_for_save_as(
+    demo_factory: Callable[..., Any], tmp_path: Path
+) -> None:
+    server = demo_factory(step_delay=0.0)
+    blocked = tmp_path / "out"
+    blocked.write_text("a file where the output folder should be")
+    app = make_app(server.url, tmp_path)
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_for(pilot, lambda: app.connected)
+        await pilot.press(*"kept")
+        await set_form(app, width="64", height="64", seed="3")
+        await pilot.press("ctrl+g")
+        await wait_for(pilot, lambda: bool(app.batch))
+        assert app.batch[0].path is None and app.batch[0].png
+        assert app.query_one("#prompt", TextArea).text == "kept"
+        await pilot.press("ctrl+w")
+        await pilot.pause(0.2)
+        folder = app.screen.query_one("#folder", Input)
+        folder.value = str(tmp_path / "elsewhere")
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: app.batch[0].path is not None)
+        saved = list((tmp_path / "elsewhere").rglob("*.png"))
+        assert len(saved) == 1
+        assert parse_infotext(read_parameters(saved[0].read_bytes()) or "").seed == 3
