@@ -1,0 +1,39 @@
+"""Shared fixtures: real demo servers on loopback ports, stopped after each test."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import pytest
+
+from sdtui.demo import DemoServer
+
+#: Seconds per sampling step in tests: jobs are real but quick.
+FAST_STEP_DELAY = 0.002
+
+
+@pytest.fixture
+def demo_server() -> Iterator[DemoServer]:
+    """A started demo server with very short sampling steps."""
+    server = DemoServer(step_delay=FAST_STEP_DELAY).start()
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture
+def demo_factory() -> Iterator[Callable[..., DemoServer]]:
+    """Start demo servers with custom ``DemoServer`` arguments; all are stopped at teardown."""
+    servers: list[DemoServer] = []
+
+    def make(**kwargs: Any) -> DemoServer:
+        kwargs.setdefault("step_delay", FAST_STEP_DELAY)
+        server = DemoServer(**kwargs).start()
+        servers.append(server)
+        return server
+
+    yield make
+    for server in servers:
+        server.stop()
