@@ -51,7 +51,7 @@ HALF_BLOCK = "▀"
 """Upper half block: the foreground paints the top pixel, the background the bottom one."""
 
 _LEVELS = 31  # 5 bits per channel
-_STYLE_CACHE_LIMIT = 32_768
+_STYLE_CACHE_LIMIT = 16_384
 """Distinct colour pairs kept; a 160x80 photo has at most 12,800, so a couple of frames fit."""
 
 _BYTEORDER = sys.byteorder  # memoryview.cast("Q") reads native order; decode keys the same way

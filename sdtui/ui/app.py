@@ -22,7 +22,7 @@ from textual.message import Message
 from textual.notifications import SeverityLevel
 from textual.screen import Screen
 from textual.timer import Timer
-from textual.widgets import Footer, Input, Select, Static, TextArea
+from textual.widgets import Input, Select, Static, TextArea
 from textual.worker import Worker, WorkerState
 
 from sdtui.api import ApiError, ErrorKind, GenerationRequest, ProgressUpdate, SDClient
@@ -39,13 +39,14 @@ from sdtui.engine import (
 )
 from sdtui.images.convert import check_pixel_limit, image_format, image_size
 from sdtui.images.infotext import parse_infotext
-from sdtui.render import CellImage, RenderCache, render_fitted
+from sdtui.render import RenderCache, fit_cells
 from sdtui.store import HistoryEntry, ImageStore, SaveError
 from sdtui.text import one_line, strip_control
 from sdtui.ui.screens.confirm import ChoiceScreen
 from sdtui.ui.screens.full_image import FullImageScreen, ImageSource
 from sdtui.ui.screens.save_as import SaveAsScreen
 from sdtui.ui.widgets.connection_bar import ConnectionBar
+from sdtui.ui.widgets.footer import Footer
 from sdtui.ui.widgets.generation_form import FormError, GenerationForm
 from sdtui.ui.widgets.history_panel import THUMB_COLS, THUMB_ROWS, HistoryPanel
 from sdtui.ui.widgets.image_view import ImageView
@@ -105,7 +106,7 @@ class HistoryLoaded(Message):
 
 
 class ThumbnailsReady(Message):
-    def __init__(self, thumbs: dict[Path, CellImage]) -> None:
+    def __init__(self, thumbs: dict[Path, Image.Image]) -> None:
         super().__init__()
         self.thumbs = thumbs
 
@@ -455,21 +456,14 @@ class SdtuiApp(App[int]):
         )
         self.query_one("#caption", Static).update(f"live preview {step}".strip())
 
-    def _settle_memory(self) -> None:
-        """Move what is alive now out of the garbage collector's way.
-
-        Full collections walk every tracked object and hold the GIL, so with the app's widgets,
-        styles and cached cells in the young generations a collection during a job stalls the
-        event loop for ~100 ms. Frozen objects are still freed by reference counting. Young
-        reference cycles are collected first (a cheap, partial collection: a full one would
-        itself stall the loop); the soak benchmark checks that memory stays flat over a
-        thousand jobs.
-        """
-        gc.collect(1)
+    def _freeze_startup_objects(self) -> None:
+        """Move the objects that live as long as the app (widgets, styles, modules, the first
+        history chunk) out of the garbage collector's way, once, after start-up: every full
+        collection would otherwise walk them all again, stalling the loop."""
+        gc.collect()
         gc.freeze()
 
     def _job_finished(self, job: Job) -> None:
-        self.call_after_refresh(self._settle_memory)
         progress = self.progress
         if job.state is JobState.FAILED and job.error is not None:
             progress.finished("failed · the form is as it was", complete=False)
@@ -622,7 +616,7 @@ class SdtuiApp(App[int]):
         else:
             self.history.add_entries(message.entries, highlight=False)
         if message.last:
-            self._settle_memory()
+            self.call_after_refresh(self._freeze_startup_objects)
         if message.notes:
             shown = "; ".join(one_line(n, 120) for n in message.notes[:3])
             more = f" (and {len(message.notes) - 3} more)" if len(message.notes) > 3 else ""
@@ -630,15 +624,18 @@ class SdtuiApp(App[int]):
 
     @work(thread=True, group="thumbnails")
     def make_thumbnails(self, entries: list[HistoryEntry]) -> None:
-        batch: dict[Path, CellImage] = {}
+        """A few pixels per image (THUMB_COLS x 2*THUMB_ROWS at most, area-averaged): the
+        history turns them into cells only for the rows on screen."""
+        batch: dict[Path, Image.Image] = {}
         for entry in entries:
             try:
                 with Image.open(entry.path) as image:
                     image.draft("RGB", (THUMB_COLS * 8, THUMB_ROWS * 16))
-                    cells = render_fitted(image, THUMB_COLS, THUMB_ROWS)
+                    cols, rows = fit_cells(image.width, image.height, THUMB_COLS, THUMB_ROWS)
+                    thumb = image.convert("RGB").resize((cols, rows * 2), Image.Resampling.BOX)
             except (OSError, ValueError, Image.DecompressionBombError):
                 continue
-            batch[entry.path] = cells
+            batch[entry.path] = thumb
             if len(batch) >= 8:
                 self.post_message(ThumbnailsReady(batch))
                 batch = {}

@@ -9,10 +9,11 @@ from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.screen import Screen
-from textual.widgets import Footer, Static
+from textual.widgets import Static
 
 from sdtui.render import RenderCache
 from sdtui.text import one_line
+from sdtui.ui.widgets.footer import Footer
 from sdtui.ui.widgets.image_view import ImageView
 
 # (image opener, cache key, caption) for each image the screen can step through

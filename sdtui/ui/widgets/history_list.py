@@ -16,11 +16,13 @@ from __future__ import annotations
 import re
 from bisect import bisect_left
 from collections import OrderedDict
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 from typing import ClassVar
 
+from PIL import Image
 from rich.cells import cell_len, set_cell_size
 from rich.segment import Segment
 from rich.style import Style
@@ -31,7 +33,7 @@ from textual.message import Message
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
-from sdtui.render import CellImage, place_line
+from sdtui.render import CellImage, place_line, render_cells
 from sdtui.store import HistoryEntry
 from sdtui.text import one_line
 
@@ -49,6 +51,7 @@ _PLACEHOLDER = "░"
 _ELLIPSIS = "…"
 
 RowStrips = tuple[Strip, ...]
+Thumbnail = CellImage | Image.Image  # cells, or a few pixels turned into cells when shown
 _CacheKey = tuple[int, int, bool, int]  # width, highlight state, has thumbnail, day
 
 
@@ -191,7 +194,7 @@ class HistoryList(ScrollView, can_focus=True):
         self._by_path: dict[str, HistoryEntry] = {}
         self._filtered: list[HistoryEntry] | None = None  # rows while a search is active
         self._matcher: _Matcher | None = None
-        self._thumbs: dict[str, CellImage] = {}
+        self._thumbs: dict[str, Thumbnail] = {}
         self._highlighted: int | None = None
         self._clicked: str | None = None  # entry of the last click, for click-again-to-open
         self._reveal_pending = False  # make the highlight visible once the list has a size
@@ -330,7 +333,7 @@ class HistoryList(ScrollView, can_focus=True):
         self.refresh()
         self._announce(previous)
 
-    def set_thumbnails(self, thumbs: dict[Path, CellImage]) -> None:
+    def set_thumbnails(self, thumbs: Mapping[Path, Thumbnail]) -> None:
         """Show thumbnails for known entries (others are ignored); repaints only what changed."""
         changed = False
         for path, cells in thumbs.items():
@@ -563,6 +566,10 @@ class HistoryList(ScrollView, can_focus=True):
             ("", line_style),
         )
         thumb = self._thumbs.get(_key(entry.path))
+        if isinstance(thumb, Image.Image):
+            # Thumbnails are kept as a few pixels each and turned into cells only for the rows
+            # on screen: a CellImage per history entry would cost ~10 KB each, forever.
+            thumb = render_cells(thumb, thumb.width, max(1, thumb.height // 2))
         strips: list[Strip] = []
         for sub, (text, style) in enumerate(texts):
             segments = list(self._thumb_line(thumb, sub, line_style, placeholder_style))

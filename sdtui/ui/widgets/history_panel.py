@@ -7,6 +7,7 @@ app listens to.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from pathlib import Path
 from typing import ClassVar
 
@@ -17,9 +18,8 @@ from textual.containers import Vertical
 from textual.message import Message
 from textual.widgets import Input, Static
 
-from sdtui.render import CellImage
 from sdtui.store import HistoryEntry
-from sdtui.ui.widgets.history_list import THUMB_COLS, THUMB_ROWS, HistoryList
+from sdtui.ui.widgets.history_list import THUMB_COLS, THUMB_ROWS, HistoryList, Thumbnail
 
 __all__ = ["THUMB_COLS", "THUMB_ROWS", "HistoryList", "HistoryPanel"]
 
@@ -116,7 +116,7 @@ class HistoryPanel(Vertical):
         self._list.remove_path(path)
         self._update_title()
 
-    def set_thumbnails(self, thumbs: dict[Path, CellImage]) -> None:
+    def set_thumbnails(self, thumbs: Mapping[Path, Thumbnail]) -> None:
         self._list.set_thumbnails(thumbs)
 
     def entries_missing_thumbnails(self) -> list[HistoryEntry]:
