@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import gc
 import json
 import signal
 import sys
@@ -380,6 +381,9 @@ def cmd_serve_demo(args: argparse.Namespace) -> int:
 
 def cmd_tui(args: argparse.Namespace) -> int:
     settings = resolve_settings(args)
+    # Importing and composing the UI allocates a great deal and frees almost nothing: collections
+    # then only cost start-up time. The app turns them back on once its first frame is painted.
+    gc.disable()
     from sdtui.ui.app import run_app
 
     if args.demo:

@@ -1,6 +1,7 @@
 """Async client for the Stable Diffusion web UI HTTP API. Imports httpx, never Textual."""
 
-from sdtui.api.client import SDClient, split_credentials
+from typing import TYPE_CHECKING, Any
+
 from sdtui.api.errors import ApiError, ErrorKind
 from sdtui.api.types import (
     GenerationRequest,
@@ -14,6 +15,20 @@ from sdtui.api.types import (
     SdModel,
     Upscaler,
 )
+from sdtui.api.urls import split_credentials
+
+if TYPE_CHECKING:
+    from sdtui.api.client import SDClient
+
+
+def __getattr__(name: str) -> Any:
+    """`SDClient` loads httpx: only on first use, so the TUI can paint before paying for it."""
+    if name == "SDClient":
+        from sdtui.api.client import SDClient
+
+        return SDClient
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
 
 __all__ = [
     "ApiError",

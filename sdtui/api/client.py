@@ -10,7 +10,6 @@ from __future__ import annotations
 import asyncio
 import json
 from typing import Any
-from urllib.parse import unquote, urlsplit, urlunsplit
 
 import httpx
 
@@ -35,31 +34,12 @@ from sdtui.api.types import (
     parse_styles,
     parse_upscalers,
 )
+from sdtui.api.urls import split_credentials
 
 API = "/sdapi/v1"
 CONNECT_TIMEOUT = 5.0
 # Above this size a JSON answer is decoded in a worker thread instead of on the event loop.
 THREAD_PARSE_BYTES = 64 * 1024
-
-
-def split_credentials(url: str) -> tuple[str, str | None, str | None]:
-    """`http://user:pass@host:7860/prefix` → (`http://host:7860/prefix`, user, pass).
-
-    A bare `host:port` gets `http://`. The returned URL never carries the password, so it is safe to
-    show and log.
-    """
-    url = url.strip()
-    if "://" not in url:
-        url = "http://" + url
-    parts = urlsplit(url)
-    user = unquote(parts.username) if parts.username else None
-    password = unquote(parts.password) if parts.password is not None else None
-    host = parts.hostname or ""
-    if ":" in host:  # IPv6 literal
-        host = f"[{host}]"
-    netloc = f"{host}:{parts.port}" if parts.port else host
-    path = parts.path.rstrip("/")
-    return urlunsplit((parts.scheme, netloc, path, "", "")), user, password
 
 
 class SDClient:
@@ -186,7 +166,7 @@ class SDClient:
         )
 
         def parse() -> GenerationResult:
-            return GenerationResult.from_json(json.loads(response.content), request)
+            return GenerationResult.from_bytes(response.content, request)
 
         try:
             return await asyncio.to_thread(parse)
@@ -204,15 +184,18 @@ class SDClient:
 
     async def progress(self, *, skip_current_image: bool = False) -> ProgressUpdate:
         endpoint = f"{API}/progress"
-        data = await self._call(
+        response = await self._request(
             "GET",
             endpoint,
             params={"skip_current_image": "true" if skip_current_image else "false"},
         )
+        content = response.content
         try:
-            if data is not None and isinstance(data.get("current_image"), str):
-                return await asyncio.to_thread(ProgressUpdate.from_json, data)
-            return ProgressUpdate.from_json(data)
+            if len(content) > THREAD_PARSE_BYTES:  # a live preview rides along: off the loop
+                return await asyncio.to_thread(ProgressUpdate.from_bytes, content)
+            return ProgressUpdate.from_bytes(content)
+        except (json.JSONDecodeError, UnicodeDecodeError):
+            raise not_api_error(response, self.base_url, endpoint) from None
         except (ResponseShapeError, AttributeError) as exc:
             raise self._shape_error(endpoint, ResponseShapeError(str(exc))) from None
 

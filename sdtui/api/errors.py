@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import enum
 import json
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import httpx
+if TYPE_CHECKING:  # httpx is imported by the client; the TUI paints before loading it
+    import httpx
 
 from sdtui.text import one_line
 
@@ -66,6 +67,8 @@ class ApiError(Exception):
 
 def transport_error(exc: httpx.TransportError, server: str, endpoint: str) -> ApiError:
     """Map httpx's transport failures to a message naming the server and the fix."""
+    import httpx
+
     text = str(exc) or type(exc).__name__
     if isinstance(exc, httpx.ConnectTimeout):
         return ApiError(

@@ -13,13 +13,16 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from sdtui.api import ApiError, ErrorKind, GenerationRequest, GenerationResult, ProgressUpdate
-from sdtui.api.client import SDClient
 from sdtui.images.convert import read_parameters, to_png_with_parameters
 from sdtui.images.infotext import build_infotext, parse_infotext
 from sdtui.images.png import ImageDataError
 from sdtui.store import ImageStore, SaveError
+
+if TYPE_CHECKING:
+    from sdtui.api.client import SDClient
 
 ProgressCallback = Callable[[ProgressUpdate], None]
 

@@ -10,7 +10,7 @@ import json
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from PIL import Image
 from rich.text import Text
@@ -25,7 +25,7 @@ from textual.timer import Timer
 from textual.widgets import Input, Select, Static, TextArea
 from textual.worker import Worker, WorkerState
 
-from sdtui.api import ApiError, ErrorKind, GenerationRequest, ProgressUpdate, SDClient
+from sdtui.api import ApiError, ErrorKind, GenerationRequest, ProgressUpdate, split_credentials
 from sdtui.config import Settings, state_dir
 from sdtui.engine import (
     GenerationOutcome,
@@ -52,9 +52,14 @@ from sdtui.ui.widgets.history_panel import THUMB_COLS, THUMB_ROWS, HistoryPanel
 from sdtui.ui.widgets.image_view import ImageView
 from sdtui.ui.widgets.job_progress import JobProgress
 
+if TYPE_CHECKING:
+    from sdtui.api.client import SDClient
+
 RETRY_DELAYS = (2.0, 5.0, 10.0, 20.0, 30.0)
 RESCAN_SECONDS = 5.0  # how often the output folder is checked for images saved by others
-RESCAN_FOLDERS = 2  # today's and yesterday's folders: where other instances save now
+RESCAN_FOLDERS = 2
+FULL_GC_EVERY = 100  # young collections between automatic full ones (Python's default: 10)
+IDLE_GC_DELAY = 1.0  # seconds after a job before the idle full collection  # today's and yesterday's folders: where other instances save now
 HISTORY_LIMIT = 100_000  # entries listed; the history list draws only what is visible
 FIRST_CHUNK = 200  # entries read before the history first shows
 LATER_CHUNK = 5_000
@@ -123,7 +128,7 @@ class NewEntries(Message):
 
 class SdtuiApp(App[int]):
     TITLE = "sdtui"
-    CSS_PATH = "app.tcss"
+    CSS_PATH = Path(__file__).with_name("app.tcss")  # absolute: subclasses live elsewhere
     HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (120, "-wide")]
     ENABLE_COMMAND_PALETTE = True
 
@@ -158,7 +163,7 @@ class SdtuiApp(App[int]):
         self.demo = demo
         self.state_path = state_path if state_path is not None else state_dir() / "form.json"
         self.poll_interval = poll_interval if poll_interval is not None else settings.poll_interval
-        self.client = SDClient(settings.url, user=settings.user or None, password=settings.password)
+        self._client: SDClient | None = None
         self.store = ImageStore(settings.output_dir)
         self.cache = RenderCache(max_entries=64)
         self.server_model = ServerModel()
@@ -167,7 +172,11 @@ class SdtuiApp(App[int]):
         self.batch_index = 0
         self.last_seed: int | None = None
         self.queue = JobQueue(
-            Runner(run=self._run_job, interrupt=self.client.interrupt, skip=self.client.skip),
+            Runner(
+                run=self._run_job,
+                interrupt=lambda: self.client.interrupt(),
+                skip=lambda: self.client.skip(),
+            ),
             listener=self._queue_event,
         )
         self._live_frame = 0
@@ -195,6 +204,18 @@ class SdtuiApp(App[int]):
             markup=markup,
         )
 
+    @property
+    def client(self) -> SDClient:
+        """The server's client, made on first use: its HTTP library loads after the first paint."""
+        if self._client is None:
+            from sdtui.api.client import SDClient
+
+            settings = self.settings
+            self._client = SDClient(
+                settings.url, user=settings.user or None, password=settings.password
+            )
+        return self._client
+
     def _queue_event(self, event: JobEvent) -> None:
         self.post_message(JobMessage(event))
 
@@ -202,7 +223,7 @@ class SdtuiApp(App[int]):
 
     def compose(self) -> ComposeResult:
         bar = ConnectionBar(id="connection")
-        bar.url = self.client.base_url
+        bar.url = split_credentials(self.settings.url)[0]
         bar.demo = self.demo
         yield bar
         yield Static("", id="banner", markup=False)
@@ -242,6 +263,14 @@ class SdtuiApp(App[int]):
         # The dispatcher lives as long as the app: a plain task, not a worker, so that waiting
         # for workers to complete (tests, benchmarks) is not waiting for the app to end.
         self._queue_task = asyncio.create_task(self.queue.run_forever(), name="job-queue")
+
+    def on_ready(self) -> None:
+        """The first frame is on screen: now start the work that is not needed to paint it."""
+        # A full collection walks every object that survived the young ones: with the default
+        # thresholds one lands mid-job every few seconds and stalls the loop for tens of ms.
+        # Full collections run while idle instead (see _collect_when_idle).
+        gc.set_threshold(700, 10, FULL_GC_EVERY)
+        gc.enable()  # the CLI turns collections off while the app is imported and composed
         self.connect()
         self.load_history()
         self.set_interval(RESCAN_SECONDS, self._rescan)
@@ -252,7 +281,8 @@ class SdtuiApp(App[int]):
         self._queue_task.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await self._queue_task
-        await self.client.aclose()
+        if self._client is not None:
+            await self._client.aclose()
 
     # -- form state across restarts -------------------------------------------------------------
 
@@ -463,7 +493,14 @@ class SdtuiApp(App[int]):
         gc.collect()
         gc.freeze()
 
+    def _collect_when_idle(self) -> None:
+        """A full collection a moment after a job, when nothing runs: its pause (tens of ms)
+        then delays nothing the user is waiting for."""
+        if not self.queue.busy:
+            gc.collect()
+
     def _job_finished(self, job: Job) -> None:
+        self.set_timer(IDLE_GC_DELAY, self._collect_when_idle)
         progress = self.progress
         if job.state is JobState.FAILED and job.error is not None:
             progress.finished("failed · the form is as it was", complete=False)
