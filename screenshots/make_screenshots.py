@@ -1,0 +1,82 @@
+"""Regenerate the README's screenshots from the app itself, against the demo backend.
+
+    python screenshots/make_screenshots.py          # writes screenshots/*.svg
+
+Each SVG can be turned into a PNG for a quick look: rsvg-convert shot.svg -o shot.png
+"""
+
+from __future__ import annotations
+
+import asyncio
+import tempfile
+from pathlib import Path
+
+import httpx
+from textual.widgets import Input, TextArea
+
+from sdtui.config import Settings
+from sdtui.demo import DemoServer
+from sdtui.ui.app import SdtuiApp
+
+HERE = Path(__file__).parent
+SIZE = (140, 45)
+
+
+async def wait_for(pilot: object, condition: object, timeout: float = 60.0) -> None:
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    while not condition():  # type: ignore[operator]
+        if loop.time() > deadline:
+            raise TimeoutError("the app did not get there in time")
+        await pilot.pause(0.05)  # type: ignore[attr-defined]
+
+
+async def fill(app: SdtuiApp, prompt: str, negative: str, **values: str) -> None:
+    app.query_one("#prompt", TextArea).load_text(prompt)
+    app.query_one("#negative", TextArea).load_text(negative)
+    for field, value in values.items():
+        app.query_one(f"#{field}", Input).value = value
+
+
+async def main() -> None:
+    with tempfile.TemporaryDirectory() as tmp, DemoServer(step_delay=0.08) as server:
+        httpx.post(f"{server.url}/sdapi/v1/options", json={"show_progress_every_n_steps": 3})
+        settings = Settings(url=server.url, out=Path(tmp) / "out")
+        app = SdtuiApp(settings, demo=True, state_path=Path(tmp) / "state.json", poll_interval=0.2)
+        async with app.run_test(size=SIZE) as pilot:
+            await wait_for(pilot, lambda: app.connected)
+            for prompt, seed in (
+                ("lighthouse on a cliff in a storm, dramatic sky", "7"),
+                ("snowy mountain village at night, warm windows", "2024"),
+            ):
+                await fill(app, prompt, "blurry, lowres", steps="12", seed=seed, width="512", height="512")
+                await pilot.press("ctrl+g")
+                await wait_for(pilot, lambda: not app.queue.busy)
+                await app.workers.wait_for_complete()
+            await fill(
+                app,
+                "a red fox at dusk in a birch forest, oil painting, golden light",
+                "blurry, lowres, watermark",
+                steps="40",
+                seed="1234",
+                width="768",
+                height="512",
+            )
+            await pilot.press("ctrl+g")
+            await wait_for(pilot, lambda: app._live_frame >= 6)
+            await pilot.pause(0.3)
+            app.save_screenshot(str(HERE / "generating.svg"))
+            await wait_for(pilot, lambda: not app.queue.busy)
+            await app.workers.wait_for_complete()
+            await pilot.pause(0.5)
+            app.save_screenshot(str(HERE / "finished.svg"))
+            await pilot.press("ctrl+f", "down")
+            await app.workers.wait_for_complete()
+            await pilot.pause(0.5)
+            app.save_screenshot(str(HERE / "history.svg"))
+    for name in ("generating", "finished", "history"):
+        print(HERE / f"{name}.svg")
+
+
+if __name__ == "__main__":
+    asyncio.run(main())
