@@ -245,3 +245,20 @@ async def test_unwritable_output_keeps_images_for_save_as(
         saved = list((tmp_path / "elsewhere").rglob("*.png"))
         assert len(saved) == 1
         assert parse_infotext(read_parameters(saved[0].read_bytes()) or "").seed == 3
+
+
+async def test_blank_selects_send_the_server_default(
+    demo_factory: Callable[..., Any], tmp_path: Path
+) -> None:
+    """Nothing picked means nothing sent: the server's default sampler, not a placeholder name."""
+    server = demo_factory(step_delay=0.0)
+    app = make_app(server.url, tmp_path)
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_for(pilot, lambda: app.connected)
+        request = app.form.to_request()
+        assert request.sampler_name is None and request.scheduler is None
+        await pilot.press(*"x")
+        await set_form(app, width="64", height="64")
+        await pilot.press("ctrl+g")
+        await wait_for(pilot, lambda: len(app.history.entries) == 1)
+        assert app.history.entries[0].sampler == "Euler"  # the web UI's default, sampler_index

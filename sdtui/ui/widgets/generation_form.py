@@ -251,10 +251,10 @@ class GenerationForm(Vertical):
         return request
 
     def _select_value(self, select_id: str) -> str | None:
-        value = self.query_one(f"#{select_id}", Select).value
-        if value is Select.BLANK or value is None:
+        select: Select[str] = self.query_one(f"#{select_id}", Select)
+        if select.is_blank():
             return self._wanted.get(select_id)
-        return str(value)
+        return str(select.value)
 
     def _set_input(self, field_id: str, value: object) -> None:
         self.query_one(f"#{field_id}", Input).value = str(value)
