@@ -9,45 +9,12 @@ from typing import Any
 import pytest
 from textual.widgets import Input, Static, TextArea
 
-from sdtui.config import Settings
 from sdtui.images.convert import read_parameters
 from sdtui.images.infotext import parse_infotext
-from sdtui.ui.app import SdtuiApp
 from sdtui.ui.widgets.connection_bar import ConnectionBar
 from sdtui.ui.widgets.history_panel import HistoryPanel
 from sdtui.ui.widgets.job_progress import JobProgress
-
-SIZE = (140, 45)
-
-
-def make_app(url: str, tmp_path: Path, **kwargs: Any) -> SdtuiApp:
-    settings = Settings(url=url, out=tmp_path / "out")
-    return SdtuiApp(settings, state_path=tmp_path / "state.json", poll_interval=0.05, **kwargs)
-
-
-async def wait_for(pilot: Any, condition: Callable[[], bool], timeout: float = 10.0) -> None:
-    waited = 0.0
-    while not condition():
-        if waited > timeout:
-            raise AssertionError("condition not met in time")
-        await pilot.pause(0.05)
-        waited += 0.05
-
-
-async def set_form(app: SdtuiApp, **values: str) -> None:
-    for field, value in values.items():
-        app.query_one(f"#{field}", Input).value = value
-
-
-async def type_prompt(pilot: Any, text: str) -> None:
-    await pilot.click("#prompt")
-    await pilot.press(*text) if len(text) < 40 else None
-    if len(text) >= 40:
-        pilot.app.query_one("#prompt", TextArea).insert(text)
-
-
-def pngs(tmp_path: Path) -> list[Path]:
-    return sorted((tmp_path / "out").rglob("*.png"))
+from tests.tui import SIZE, make_app, pngs, set_form, wait_for
 
 
 async def test_generate_shows_progress_preview_history_and_saves(
@@ -61,7 +28,7 @@ async def test_generate_shows_progress_preview_history_and_saves(
         assert app.query_one(ConnectionBar).model
         assert app.focused is app.query_one("#prompt")
         await pilot.press(*"a red fox")
-        await set_form(app, steps="12", width="64", height="64", seed="1234")
+        set_form(app, steps="12", width="64", height="64", seed="1234")
         await pilot.press("ctrl+g")
         seen_progress: list[str] = []
         await wait_for(pilot, lambda: app.queue.current is not None)
@@ -89,7 +56,7 @@ async def test_interrupt_keeps_partial_images(
     async with app.run_test(size=SIZE) as pilot:
         await wait_for(pilot, lambda: app.connected)
         await pilot.press(*"storm")
-        await set_form(app, steps="150", width="64", height="64")
+        set_form(app, steps="150", width="64", height="64")
         await pilot.press("ctrl+g")
         await wait_for(
             pilot,
@@ -110,10 +77,10 @@ async def test_second_generate_queues_behind_the_first(
     async with app.run_test(size=SIZE) as pilot:
         await wait_for(pilot, lambda: app.connected)
         await pilot.press(*"first")
-        await set_form(app, steps="20", width="64", height="64", seed="1")
+        set_form(app, steps="60", width="64", height="64", seed="1")
         await pilot.press("ctrl+g")
         await wait_for(pilot, lambda: app.queue.current is not None)
-        await set_form(app, seed="2")
+        set_form(app, seed="2")
         await pilot.press("ctrl+g")
         assert len(app.queue.pending) == 1
         await wait_for(pilot, lambda: "1 queued" in app.query_one(JobProgress).status_text)
@@ -133,11 +100,11 @@ async def test_reuse_parameters_from_history(
     async with app.run_test(size=SIZE) as pilot:
         await wait_for(pilot, lambda: app.connected)
         await pilot.press(*"lighthouse")
-        await set_form(app, steps="7", width="64", height="128", seed="77")
+        set_form(app, steps="7", width="64", height="128", seed="77")
         await pilot.press("ctrl+g")
         await wait_for(pilot, lambda: len(app.history.entries) == 1)
         app.query_one("#prompt", TextArea).load_text("something else")
-        await set_form(app, steps="30", seed="-1", width="512")
+        set_form(app, steps="30", seed="-1", width="512")
         await pilot.press("ctrl+f")
         await pilot.press("l")
         await pilot.pause(0.1)
@@ -194,7 +161,7 @@ async def test_markup_in_prompt_is_shown_literally(
     async with app.run_test(size=SIZE) as pilot:
         await wait_for(pilot, lambda: app.connected)
         app.query_one("#prompt", TextArea).load_text(prompt)
-        await set_form(app, width="64", height="64")
+        set_form(app, width="64", height="64")
         await pilot.press("ctrl+g")
         await wait_for(pilot, lambda: len(app.history.entries) == 1)
         await pilot.pause(0.2)
@@ -231,7 +198,7 @@ async def test_unwritable_output_keeps_images_for_save_as(
     async with app.run_test(size=SIZE) as pilot:
         await wait_for(pilot, lambda: app.connected)
         await pilot.press(*"kept")
-        await set_form(app, width="64", height="64", seed="3")
+        set_form(app, width="64", height="64", seed="3")
         await pilot.press("ctrl+g")
         await wait_for(pilot, lambda: bool(app.batch))
         assert app.batch[0].path is None and app.batch[0].png
@@ -258,7 +225,7 @@ async def test_blank_selects_send_the_server_default(
         request = app.form.to_request()
         assert request.sampler_name is None and request.scheduler is None
         await pilot.press(*"x")
-        await set_form(app, width="64", height="64")
+        set_form(app, width="64", height="64")
         await pilot.press("ctrl+g")
         await wait_for(pilot, lambda: len(app.history.entries) == 1)
         assert app.history.entries[0].sampler == "Euler"  # the web UI's default, sampler_index

@@ -13,7 +13,6 @@ import pytest
 from PIL import Image
 from textual.widgets import Input, ProgressBar, Static, TextArea
 
-from sdtui.config import Settings
 from sdtui.images.png import set_text_chunk
 from sdtui.store import ImageStore
 from sdtui.ui import app as app_module
@@ -22,8 +21,8 @@ from sdtui.ui.screens.confirm import ChoiceScreen
 from sdtui.ui.widgets.connection_bar import ConnectionBar
 from sdtui.ui.widgets.job_progress import JobProgress
 from tests.faulty import FaultyServer, Reply, Seen, json_reply
+from tests.tui import SIZE, make_app, notifications, set_form, wait_for
 
-SIZE = (140, 45)
 MODEL = "model.safetensors [abcdef1234]"
 
 
@@ -47,27 +46,6 @@ def png_bytes(size: tuple[int, int] = (64, 64)) -> bytes:
     buffer = io.BytesIO()
     Image.new("RGB", size, (10, 120, 200)).save(buffer, "PNG")
     return buffer.getvalue()
-
-
-def make_app(url: str, tmp_path: Path, **settings: Any) -> SdtuiApp:
-    return SdtuiApp(
-        Settings(url=url, out=tmp_path / "out", **settings),
-        state_path=tmp_path / "state.json",
-        poll_interval=0.05,
-    )
-
-
-async def wait_for(pilot: Any, condition: Callable[[], bool], timeout: float = 10.0) -> None:
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + timeout
-    while not condition():
-        if loop.time() > deadline:
-            raise AssertionError("condition not met in time")
-        await pilot.pause(0.05)
-
-
-def notifications(app: SdtuiApp) -> list[str]:
-    return [n.message for n in app._notifications]
 
 
 def banner_text(app: SdtuiApp) -> str:
@@ -117,9 +95,7 @@ async def test_server_failure_keeps_the_form_and_says_why(
     async with app.run_test(size=SIZE) as pilot:
         await wait_for(pilot, lambda: app.connected)
         await pilot.press(*"too big")
-        app.query_one("#width", Input).value = "2048"
-        app.query_one("#height", Input).value = "2048"
-        app.query_one("#batch-size", Input).value = "8"
+        set_form(app, width="2048", height="2048", batch_size="8")
         await pilot.press("ctrl+g")
         await wait_for(pilot, lambda: any("CUDA out of memory" in n for n in notifications(app)))
         assert app.query_one("#prompt", TextArea).text == "too big"
@@ -238,9 +214,7 @@ async def test_quit_during_a_job_asks_and_can_interrupt(
     app = make_app(server.url, tmp_path)
     async with app.run_test(size=SIZE) as pilot:
         await wait_for(pilot, lambda: app.connected)
-        app.query_one("#steps", Input).value = "150"
-        app.query_one("#width", Input).value = "64"
-        app.query_one("#height", Input).value = "64"
+        set_form(app, steps="150", width="64", height="64")
         await pilot.press(*"long", "ctrl+g")
         await wait_for(pilot, lambda: app.queue.current is not None)
         await pilot.press("ctrl+q")
@@ -270,9 +244,7 @@ async def test_resizing_while_rendering_does_not_crash(
     app = make_app(server.url, tmp_path)
     async with app.run_test(size=SIZE) as pilot:
         await wait_for(pilot, lambda: app.connected)
-        app.query_one("#width", Input).value = "1024"
-        app.query_one("#height", Input).value = "1024"
-        app.query_one("#steps", Input).value = "10"
+        set_form(app, width="1024", height="1024", steps="10")
         await pilot.press(*"resize me", "ctrl+g")
         for size in ((100, 30), (60, 20), (200, 60), (30, 10), (140, 45)):
             await pilot.resize_terminal(*size)

@@ -324,7 +324,7 @@ class SdtuiApp(App[int]):
         banner.update(message or "")
         banner.set_class(bool(message), "-shown")
 
-    @work(exclusive=True, group="connect")
+    @work(exclusive=True, group="connect", exit_on_error=False)
     async def connect(self) -> None:
         """Learn the server's lists and model; retry calmly while it cannot be reached."""
         bar = self.query_one(ConnectionBar)
@@ -342,6 +342,8 @@ class SdtuiApp(App[int]):
                         raise
                     schedulers = []  # older servers have no schedulers list
             except ApiError as exc:
+                if not self.is_running:
+                    return  # the app is closing: its widgets are going
                 self.connected = False
                 bar.state = "offline"
                 delay = RETRY_DELAYS[min(attempt, len(RETRY_DELAYS) - 1)]
@@ -350,6 +352,8 @@ class SdtuiApp(App[int]):
                 await asyncio.sleep(delay)
                 continue
             break
+        if not self.is_running:
+            return
         self.connected = True
         self._banner(None)
         current = options.get("sd_model_checkpoint")
@@ -373,7 +377,7 @@ class SdtuiApp(App[int]):
     def _model_changed(self, event: GenerationForm.ModelChanged) -> None:
         self.switch_model(event.title)
 
-    @work(exclusive=True, group="model")
+    @work(exclusive=True, group="model", exit_on_error=False)
     async def switch_model(self, title: str) -> None:
         bar = self.query_one(ConnectionBar)
         previous = bar.model
@@ -382,6 +386,8 @@ class SdtuiApp(App[int]):
         try:
             await self.client.set_model(title)
         except ApiError as exc:
+            if not self.is_running:
+                return
             bar.state = "connected" if self.connected else "offline"
             self.notify(exc.message, severity="error", timeout=8)
             self.form.set_current_model(previous or None)
@@ -583,7 +589,7 @@ class SdtuiApp(App[int]):
 
         self.push_screen(SaveAsScreen(len(pending), Path.home()), chosen)
 
-    @work(thread=True, group="save-as")
+    @work(thread=True, group="save-as", exit_on_error=False)
     def _save_into(self, folder: Path, images: list[ShownImage]) -> None:
         store = ImageStore(folder)
         saved = 0
@@ -630,7 +636,7 @@ class SdtuiApp(App[int]):
 
     # -- history --------------------------------------------------------------------------------
 
-    @work(thread=True, exclusive=True, group="history")
+    @work(thread=True, exclusive=True, group="history", exit_on_error=False)
     def load_history(self) -> None:
         """Read the output folder newest first, handing entries over in chunks: the newest show
         at once, older ones join as they are read."""
@@ -659,7 +665,7 @@ class SdtuiApp(App[int]):
             more = f" (and {len(message.notes) - 3} more)" if len(message.notes) > 3 else ""
             self.notify(f"Skipped unreadable files: {shown}{more}", severity="warning", timeout=8)
 
-    @work(thread=True, group="thumbnails")
+    @work(thread=True, group="thumbnails", exit_on_error=False)
     def make_thumbnails(self, entries: list[HistoryEntry]) -> None:
         """A few pixels per image (THUMB_COLS x 2*THUMB_ROWS at most, area-averaged): the
         history turns them into cells only for the rows on screen."""
@@ -685,7 +691,7 @@ class SdtuiApp(App[int]):
             return  # late message while shutting down: the widgets are gone
         self.history.set_thumbnails(message.thumbs)
 
-    @work(thread=True, group="history-add")
+    @work(thread=True, group="history-add", exit_on_error=False)
     def _add_to_history(self, paths: list[Path]) -> None:
         entries = []
         for path in paths:
@@ -707,7 +713,7 @@ class SdtuiApp(App[int]):
         known = frozenset(e.path for e in self.history.entries)
         self._rescan_folder(known)
 
-    @work(thread=True, exclusive=True, group="rescan")
+    @work(thread=True, exclusive=True, group="rescan", exit_on_error=False)
     def _rescan_folder(self, known: frozenset[Path]) -> None:
         """Pick up images that another sdtui (or anything else) saved, and drop those deleted
         behind our back. New images land in the newest dated folders, so only those are listed
@@ -780,7 +786,7 @@ class SdtuiApp(App[int]):
             answer,
         )
 
-    @work(thread=True, group="delete")
+    @work(thread=True, group="delete", exit_on_error=False)
     def _delete_entry(self, entry: HistoryEntry) -> None:
         try:
             self.store.delete(entry.path)
@@ -859,6 +865,10 @@ class SdtuiApp(App[int]):
     # -- worker failures in one place -----------------------------------------------------------
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        """Every worker failure ends here: one notification, never a crash (workers are made with
+        exit_on_error=False)."""
+        if not self.is_running:
+            return
         if event.state is WorkerState.ERROR and event.worker.error is not None:
             error = event.worker.error
             message = error.message if isinstance(error, ApiError) else one_line(repr(error))
