@@ -366,6 +366,8 @@ def cmd_serve_demo(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
         server.serve_forever()
+    except ValueError as exc:  # a malformed --api-auth
+        raise CliError(f"{exc} (expected --api-auth USER:PASS[,USER2:PASS2])") from None
     except OSError as exc:
         raise CliError(
             f"cannot listen on {args.host}:{args.port}: {exc.strerror or exc} "

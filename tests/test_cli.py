@@ -143,3 +143,9 @@ def test_generate_with_embedded_demo(tmp_path: Path, capsys: pytest.CaptureFixtu
                  "--out", str(tmp_path)])  # fmt: skip
     assert code == 0
     assert Path(capsys.readouterr().out.strip()).is_file()
+
+
+def test_serve_demo_bad_auth_is_one_line(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["serve-demo", "--port", "0", "--api-auth", "nocolon"]) == 1
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "USER:PASS" in err and "Traceback" not in err
