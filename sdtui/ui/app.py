@@ -7,6 +7,7 @@ import contextlib
 import gc
 import io
 import json
+import sys
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -59,7 +60,8 @@ RETRY_DELAYS = (2.0, 5.0, 10.0, 20.0, 30.0)
 RESCAN_SECONDS = 5.0  # how often the output folder is checked for images saved by others
 RESCAN_FOLDERS = 2
 FULL_GC_EVERY = 100  # young collections between automatic full ones (Python's default: 10)
-IDLE_GC_DELAY = 1.0  # seconds after a job before the idle full collection  # today's and yesterday's folders: where other instances save now
+IDLE_GC_DELAY = 1.0
+GIL_SWITCH_SECONDS = 0.001  # seconds after a job before the idle full collection  # today's and yesterday's folders: where other instances save now
 HISTORY_LIMIT = 100_000  # entries listed; the history list draws only what is visible
 FIRST_CHUNK = 200  # entries read before the history first shows
 LATER_CHUNK = 5_000
@@ -271,6 +273,9 @@ class SdtuiApp(App[int]):
         # Full collections run while idle instead (see _collect_when_idle).
         gc.set_threshold(700, 10, FULL_GC_EVERY)
         gc.enable()  # the CLI turns collections off while the app is imported and composed
+        # Worker threads (decoding, rendering cells, saving) take turns with the event loop's
+        # thread for the GIL; the default 5 ms turn shows up as input and paint latency.
+        sys.setswitchinterval(GIL_SWITCH_SECONDS)
         self.connect()
         self.load_history()
         self.set_interval(RESCAN_SECONDS, self._rescan)
