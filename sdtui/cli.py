@@ -15,11 +15,14 @@ import signal
 import sys
 from collections.abc import Iterator, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sdtui import __version__
 from sdtui.config import DEFAULT_URL, ConfigError, Settings, config_path, load_settings
 from sdtui.text import one_line, strip_control
+
+if TYPE_CHECKING:
+    from sdtui.api import ProgressUpdate
 
 EPILOG = f"""\
 examples:
@@ -148,10 +151,10 @@ class _ProgressLine:
         self.enabled = sys.stderr.isatty()
         self.shown = False
 
-    def __call__(self, update: Any) -> None:
+    def __call__(self, update: ProgressUpdate) -> None:
         if not self.enabled:
             return
-        if update.job_count < 0:
+        if update.unknown:
             line = "generating (this server reports no progress)…"
         elif not update.active:
             line = "waiting for the server…"
@@ -159,14 +162,7 @@ class _ProgressLine:
             width = 24
             filled = round(update.progress * width)
             bar = "█" * filled + "░" * (width - filled)
-            parts = [f"{bar} {update.progress:4.0%}"]
-            if update.sampling_steps:
-                parts.append(f"step {update.sampling_step}/{update.sampling_steps}")
-            if update.job_count > 1:
-                parts.append(f"batch {min(update.job_no + 1, update.job_count)}/{update.job_count}")
-            if update.eta_relative:
-                parts.append(f"ETA {update.eta_relative:.0f}s")
-            line = " · ".join(parts)
+            line = " · ".join([f"{bar} {update.progress:4.0%}", *update.describe()])
         sys.stderr.write("\r\x1b[2K" + line)
         sys.stderr.flush()
         self.shown = True

@@ -165,7 +165,7 @@ async def test_markup_in_prompt_is_shown_literally(
         await pilot.press("ctrl+g")
         await wait_for(pilot, lambda: len(app.history.entries) == 1)
         await pilot.pause(0.2)
-        rendered = "\n".join(str(line.text) for line in [app.history.option_list.render_line(0)])
+        rendered = "\n".join(str(line.text) for line in [app.history.list_view.render_line(0)])
         assert "[bold red]not bold[/]" in rendered
         assert "\x1b" not in rendered and "pwned" not in rendered
 

@@ -304,6 +304,22 @@ class ProgressUpdate:
     def active(self) -> bool:
         return self.job_count > 0 or self.progress > 0
 
+    @property
+    def unknown(self) -> bool:
+        """The server reports no progress at all (no /progress endpoint)."""
+        return self.job_count < 0
+
+    def describe(self) -> list[str]:
+        """Where the job stands, as short phrases: "step 12/20", "batch 1/2", "ETA 3s"."""
+        parts = []
+        if self.sampling_steps:
+            parts.append(f"step {self.sampling_step}/{self.sampling_steps}")
+        if self.job_count > 1:
+            parts.append(f"batch {min(self.job_no + 1, self.job_count)}/{self.job_count}")
+        if self.eta_relative > 0:
+            parts.append(f"ETA {self.eta_relative:.0f}s")
+        return parts
+
     @classmethod
     def idle(cls) -> ProgressUpdate:
         return cls(0.0, 0.0, "", 0, 0, 0, 0, "", False, False, None, None)

@@ -98,11 +98,6 @@ class GenerationOutcome:
         return [i.error for i in self.images if i.error]
 
 
-def prepare_png(image: bytes, infotext: str) -> bytes:
-    """Server image bytes → PNG bytes carrying `infotext` (no pixel re-encode for PNGs)."""
-    return to_png_with_parameters(image, infotext)
-
-
 def _save_one(
     store: ImageStore | None,
     index: int,
@@ -113,7 +108,7 @@ def _save_one(
     when: datetime,
 ) -> SavedImage:
     try:
-        png = prepare_png(image, infotext)
+        png = to_png_with_parameters(image, infotext)  # no pixel re-encode for PNGs
     except ImageDataError as exc:
         return SavedImage(index, seed, infotext, b"", error=f"image {index + 1}: {exc}")
     saved = SavedImage(index, seed, infotext, png)

@@ -39,10 +39,6 @@ class Job:
     interrupt_requested: bool = False
     last_progress: ProgressUpdate | None = None
 
-    @property
-    def finished(self) -> bool:
-        return self.state not in (JobState.QUEUED, JobState.RUNNING)
-
 
 @dataclass(frozen=True)
 class JobEvent:

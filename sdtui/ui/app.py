@@ -744,7 +744,7 @@ class SdtuiApp(App[int]):
     def _history_highlighted(self, message: HistoryPanel.Highlighted) -> None:
         if not self.is_running:
             return  # late message while shutting down: the panel is gone
-        if not self.history.option_list.has_focus:
+        if not self.history.list_view.has_focus:
             return  # the list moves by itself when new images arrive: keep the batch shown
         shown = self._entry_shown(message.entry)
         self.batch = [shown]
@@ -815,7 +815,7 @@ class SdtuiApp(App[int]):
     def action_reuse(self) -> None:
         """Load the parameters of the image in view (the highlighted history entry when the
         history has focus) into the form."""
-        if self.history.option_list.has_focus and self.history.selected_entry is not None:
+        if self.history.list_view.has_focus and self.history.selected_entry is not None:
             self._reuse(self.history.selected_entry.infotext)
         elif self.batch:
             self._reuse(self.batch[self.batch_index].infotext)
@@ -823,7 +823,7 @@ class SdtuiApp(App[int]):
             self.notify("No image to take parameters from", severity="warning", timeout=3)
 
     def action_focus_history(self) -> None:
-        self.history.option_list.focus()
+        self.history.list_view.focus()
 
     def action_full_view(self) -> None:
         if not self.batch:

@@ -80,11 +80,6 @@ class HistoryPanel(Vertical):
         """The focusable list of entries."""
         return self._list
 
-    @property
-    def option_list(self) -> HistoryList:
-        """Former name of `list_view`, kept for callers that only focus it or ask for focus."""
-        return self._list
-
     def on_mount(self) -> None:
         self.query_one("#history-search").display = False
         self._update_title()

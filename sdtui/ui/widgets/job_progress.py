@@ -58,20 +58,14 @@ class JobProgress(Horizontal):
 
     def update_progress(self, update: ProgressUpdate) -> None:
         bar = self.query_one(ProgressBar)
-        if update.job_count < 0:
+        if update.unknown:
             bar.update(total=None)
             self._text("generating · this server reports no progress")
             return
         if not update.active:
             return
         bar.update(total=100, progress=round(update.progress * 100, 1))
-        parts = []
-        if update.sampling_steps:
-            parts.append(f"step {update.sampling_step}/{update.sampling_steps}")
-        if update.job_count > 1:
-            parts.append(f"batch {min(update.job_no + 1, update.job_count)}/{update.job_count}")
-        if update.eta_relative > 0:
-            parts.append(f"ETA {update.eta_relative:.0f}s")
+        parts = update.describe()
         if update.interrupted:
             parts.append("interrupting…")
         self._text(" · ".join(parts) or "generating…")
