@@ -12,6 +12,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from textual.widgets import TextArea
+
 from sdtui.api import GenerationRequest, SDClient
 from sdtui.config import Settings
 from sdtui.engine import generate
@@ -31,6 +33,8 @@ async def _steady(pilot: Any, app: SdtuiApp, *, connected: bool) -> None:
         if loop.time() > deadline:
             raise AssertionError("the app did not settle")
         await pilot.pause(0.05)
+    for editor in app.query(TextArea):
+        editor.cursor_blink = False  # a blinking cursor is caught on or off at random
     bar = app.query_one(ConnectionBar)
     bar.show_clock = False
     bar.url = "http://127.0.0.1:7860"
