@@ -11,12 +11,13 @@ import pytest
 from PIL import Image
 from textual import on
 from textual.app import App, ComposeResult
+from textual.filter import ANSIToTruecolor
 from textual.geometry import Region
 from textual.pilot import Pilot
 from textual.strip import Strip
 from textual.worker import WorkerFailed
 
-from sdtui.render import CellImage, RenderCache, render_cells
+from sdtui.render import CellImage, PixelFilter, RenderCache, is_pixel_style, render_cells
 from sdtui.ui.widgets.image_view import ImageView
 
 RED = (255, 0, 0)
@@ -161,6 +162,23 @@ async def test_old_cells_stay_cropped_while_the_new_size_renders(
         await settle(app, pilot)
         assert view.cell_image is not None
         assert (view.cell_image.cols, view.cell_image.rows) == (12, 6)
+
+
+async def test_new_cells_reach_the_screen_with_their_escape_codes_built() -> None:
+    """What the terminal driver does per new colour (filter it, build its escape codes) was
+    done in the render worker: the UI thread only looks the codes up."""
+    app = ViewApp()
+    async with app.run_test(size=SIZE) as pilot:
+        view = app.query_one(ImageView)
+        image = Image.new("RGB", (40, 40))
+        image.putdata([(x * 6, 200 - y * 5, 77) for y in range(40) for x in range(40)])
+        view.set_image(image, "gradient")
+        await settle(app, pilot)
+
+        [pixel_filter] = [f for f in view.get_line_filters() if isinstance(f, PixelFilter)]
+        assert isinstance(pixel_filter.inner, ANSIToTruecolor)
+        pixels = [s.style for line in screen_lines(view) for s in line if s.style is not None]
+        assert pixels and all(style._ansi for style in pixels if is_pixel_style(style))
 
 
 async def test_no_image_shows_the_placeholder() -> None:

@@ -2,21 +2,31 @@
 
 from __future__ import annotations
 
+import io
+
 import pytest
 from PIL import Image
+from rich.console import Console
 from rich.segment import Segment
 from rich.style import Style
+from rich.terminal_theme import MONOKAI
+from textual.color import Color
+from textual.filter import ANSIToTruecolor, Monochrome
 from textual.strip import Strip
 
 from sdtui.render import (
     HALF_BLOCK,
     CellImage,
+    PixelFilter,
     RenderCache,
     fit_cells,
+    is_pixel_style,
     place_line,
     quantise_level,
     render_cells,
     render_fitted,
+    warm_escape_codes,
+    with_pixel_filter,
 )
 
 RED = (255, 0, 0)
@@ -287,3 +297,81 @@ def test_cache_evicts_least_recently_used() -> None:
 def test_cache_rejects_zero_capacity() -> None:
     with pytest.raises(ValueError):
         RenderCache(max_entries=0)
+
+
+# What the UI thread is spared: filtering and escape codes -------------------------------------
+
+
+def gradient(width: int, height: int) -> Image.Image:
+    image = Image.new("RGB", (width, height))
+    image.putdata(
+        [
+            (x * 7 % 256, y * 11 % 256, (x + y) * 5 % 256)
+            for y in range(height)
+            for x in range(width)
+        ]
+    )
+    return image
+
+
+def test_pixel_filter_passes_pixels_through_and_converts_everything_else() -> None:
+    inner = ANSIToTruecolor(MONOKAI)
+    pixel_filter = PixelFilter(inner)
+    cells = render_cells(gradient(12, 8), 12, 4)
+    pixels = list(cells.strips[0])
+    assert all(is_pixel_style(s.style) for s in pixels)
+    ansi = Segment("x", Style(color="red", bgcolor="blue"))  # ANSI colours: need converting
+    plain = Segment("y", None)
+    background = Color(10, 20, 30)
+
+    out = pixel_filter.apply([*pixels, ansi, plain], background)
+
+    assert out[: len(pixels)] == pixels
+    assert all(a is b for a, b in zip(out, pixels, strict=False))  # the very same segments
+    expected = inner.apply([ansi, plain], background)
+    assert out[len(pixels) :] == expected
+    assert out[-2].style is not None and out[-2].style.color is not None
+    assert out[-2].style.color.triplet is not None  # now truecolor, as the inner filter does
+
+
+def test_styles_derived_from_pixel_styles_are_ordinary_styles() -> None:
+    style = next(iter(render_cells(gradient(4, 4), 4, 2).strips[0])).style
+    assert style is not None and is_pixel_style(style)
+    assert not is_pixel_style(style + Style(dim=True))  # a dim pixel must be filtered again
+    assert not is_pixel_style(style.copy())
+    assert not is_pixel_style(None) and not is_pixel_style(Style(color="red"))
+
+
+def test_with_pixel_filter_wraps_only_the_truecolor_filter_and_always_the_same_way() -> None:
+    truecolor, mono = ANSIToTruecolor(MONOKAI), Monochrome()
+    wrapped = with_pixel_filter([truecolor, mono])
+    assert isinstance(wrapped[0], PixelFilter) and wrapped[0].inner is truecolor
+    assert wrapped[1] is mono  # NO_COLOR still greys pixels out
+    assert with_pixel_filter([truecolor])[0] is wrapped[0]  # Textual caches filtered strips by it
+
+
+@pytest.mark.parametrize(
+    ("color_system", "code"), [("truecolor", "38;2;"), ("256", "38;5;"), ("standard", "3")]
+)
+def test_warm_escape_codes_leaves_what_the_driver_would_build(color_system: str, code: str) -> None:
+    # Colours no other test (or case) uses: a style keeps the codes it was first given.
+    base = {"truecolor": 0, "256": 64, "standard": 128}[color_system]
+    image = Image.new("RGB", (16, 16))
+    image.putdata(
+        [(base + (x * 16 + y) % 60, 8, 200 - x - y) for y in range(16) for x in range(16)]
+    )
+    cells = render_cells(image, 16, 8)
+    console = Console(file=io.StringIO(), color_system=color_system, force_terminal=True)  # type: ignore[arg-type]
+    styles = [s.style for strip in cells.strips for s in strip if s.style is not None]
+    fresh = [Strip([Segment(HALF_BLOCK, s)], 1) for s in styles]
+
+    warm_escape_codes(cells, console)
+
+    # The styles now carry their codes (Textual reads them instead of building them), and
+    # they are the codes Textual builds for this console's colour system.
+    expected = [Strip.render_ansi(style.copy(), console._color_system) for style in styles]  # type: ignore[arg-type]
+    assert [style._ansi for style in styles] == expected
+    assert all(code in ansi for ansi in expected)
+    assert [strip.render(console) for strip in fresh] == [
+        f"\x1b[{ansi}m{HALF_BLOCK}\x1b[0m" for ansi in expected
+    ]

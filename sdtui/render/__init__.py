@@ -6,21 +6,29 @@ Pure engine code (Pillow and Rich/Textual ``Strip`` only), safe to call from wor
 from sdtui.render.halfblock import (
     HALF_BLOCK,
     CellImage,
+    PixelFilter,
     RenderCache,
     fit_cells,
+    is_pixel_style,
     place_line,
     quantise_level,
     render_cells,
     render_fitted,
+    warm_escape_codes,
+    with_pixel_filter,
 )
 
 __all__ = [
     "HALF_BLOCK",
     "CellImage",
+    "PixelFilter",
     "RenderCache",
     "fit_cells",
+    "is_pixel_style",
     "place_line",
     "quantise_level",
     "render_cells",
     "render_fitted",
+    "warm_escape_codes",
+    "with_pixel_filter",
 ]

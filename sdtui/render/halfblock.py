@@ -17,6 +17,10 @@ Why it is built this way (measured in ``bench/bench_render.py``):
   single 64-bit integer. That integer is the cache key for the cell's ``Style``.
 * ``Style`` objects (and the Rich ``Color`` objects inside them) are built once per colour pair
   and reused across rows, images and threads, and runs of equal cells become one ``Segment``.
+* Showing a new frame costs the UI thread per new colour, not per cell drawn, only if the
+  per-colour work is done here too: ``warm_escape_codes`` builds each style's escape codes in
+  the worker, and ``PixelFilter`` lets pixel styles skip Textual's ANSI-to-truecolor filter,
+  which would return them unchanged (they are truecolor already).
 
 Nothing here touches the screen: call it from a worker thread and hand the result to a widget.
 """
@@ -25,26 +29,34 @@ from __future__ import annotations
 
 import sys
 import threading
+import weakref
 from collections import OrderedDict
-from collections.abc import Hashable
+from collections.abc import Hashable, Sequence
 from dataclasses import dataclass
 
 from PIL import Image
-from rich.color import Color, ColorType
+from rich.color import Color, ColorSystem, ColorType
 from rich.color_triplet import ColorTriplet
+from rich.console import COLOR_SYSTEMS, Console
 from rich.segment import Segment
 from rich.style import Style
+from textual.color import Color as TextualColor
+from textual.filter import ANSIToTruecolor, LineFilter
 from textual.strip import Strip
 
 __all__ = [
     "HALF_BLOCK",
     "CellImage",
+    "PixelFilter",
     "RenderCache",
     "fit_cells",
+    "is_pixel_style",
     "place_line",
     "quantise_level",
     "render_cells",
     "render_fitted",
+    "warm_escape_codes",
+    "with_pixel_filter",
 ]
 
 HALF_BLOCK = "▀"
@@ -121,6 +133,17 @@ def _shrink_to_rgb(image: Image.Image, width: int, height: int) -> Image.Image:
     return image.convert("RGB").resize(size, _BOX)
 
 
+class _PixelStyle(Style):
+    """The style of a pixel cell: truecolor foreground and background, nothing else.
+
+    Its own type, so a filter can tell pixel cells apart with one ``type(...) is`` test. Rich's
+    operations on styles (combining, copying) return plain ``Style`` objects, so anything
+    derived from a pixel style is treated as an ordinary style again.
+    """
+
+    __slots__ = ()
+
+
 class _StyleCache:
     """Packed colour pair → ``Style``, shared by every render (thread-safe enough by design).
 
@@ -151,7 +174,7 @@ class _StyleCache:
     def make(self, key: int) -> Style:
         """Build, remember and return the style for a packed (upper RGBX, lower RGBX) key."""
         packed = key.to_bytes(8, _BYTEORDER)
-        style = Style.from_color(self._color(packed[0:3]), self._color(packed[4:7]))
+        style = _PixelStyle(color=self._color(packed[0:3]), bgcolor=self._color(packed[4:7]))
         styles = self.styles
         if len(styles) >= self.limit:
             styles.clear()
@@ -197,6 +220,80 @@ def render_cells(image: Image.Image, cols: int, rows: int) -> CellImage:
         append(new_segment(half * (cols - run_start), style))
         strips.append(Strip(segments, cols))
     return CellImage(cols, rows, tuple(strips))
+
+
+def is_pixel_style(style: Style | None) -> bool:
+    """True for a style ``render_cells`` made: truecolor foreground and background, nothing else."""
+    return type(style) is _PixelStyle
+
+
+def warm_escape_codes(cell_image: CellImage, console: Console) -> None:
+    """Build, off the UI thread, the escape codes the terminal driver will want for these cells.
+
+    Textual turns a style into escape codes once and keeps them on the ``Style`` (``_ansi``,
+    which ``Strip.render_ansi`` fills in). A new preview frame brings thousands of new colour
+    pairs, and building their codes in the driver costs the UI thread about 10 ms. Doing it
+    here, for the console's colour system, leaves the driver only lookups. The codes are
+    stored explicitly: ``render_ansi`` memoises by value, and for a style equal to one it has
+    seen before it returns the codes without storing them on the new object.
+    """
+    color_system = COLOR_SYSTEMS.get(console.color_system or "", ColorSystem.TRUECOLOR)
+    render_ansi = Strip.render_ansi
+    for strip in cell_image.strips:
+        for segment in strip:
+            style = segment.style
+            if style is not None and style._ansi is None:
+                style._ansi = render_ansi(style, color_system)
+
+
+class PixelFilter(LineFilter):
+    """Textual's ANSI-to-truecolor filter, minus the work for pixel cells.
+
+    The filter maps every segment's style through an LRU cache of 1,024 entries; a photo's few
+    thousand colour pairs thrash it, which costs the UI thread about 8 ms per new frame, only
+    to return each pixel style unchanged (they hold truecolor colours and no dim). This filter
+    passes pixel styles through and sends every other segment (padding, a placeholder) through
+    the wrapped filter, so what reaches the screen is exactly what the wrapped filter gives.
+    """
+
+    def __init__(self, inner: ANSIToTruecolor) -> None:
+        super().__init__(enabled=inner.enabled)
+        self.inner = inner
+
+    def apply(self, segments: list[Segment], background: TextualColor) -> list[Segment]:
+        pixel_style = _PixelStyle
+        truecolor_style = self.inner.truecolor_style
+        rich_background = background.rich_color
+        return [
+            segment
+            if type(style := segment.style) is pixel_style
+            else Segment(
+                segment.text, None if style is None else truecolor_style(style, rich_background)
+            )
+            for segment in segments
+        ]
+
+
+_PIXEL_FILTERS: weakref.WeakKeyDictionary[ANSIToTruecolor, PixelFilter] = (
+    weakref.WeakKeyDictionary()
+)
+
+
+def with_pixel_filter(filters: Sequence[LineFilter]) -> list[LineFilter]:
+    """``filters`` (a widget's line filters) with the ANSI-to-truecolor one made a PixelFilter.
+
+    For a widget that draws ``render_cells`` output, from its ``get_line_filters``. The same
+    filter always gets the same wrapper, so Textual's per-strip filter caches keep working.
+    """
+    wrapped: list[LineFilter] = []
+    for line_filter in filters:
+        if isinstance(line_filter, ANSIToTruecolor):
+            pixel_filter = _PIXEL_FILTERS.get(line_filter)
+            if pixel_filter is None:
+                pixel_filter = _PIXEL_FILTERS[line_filter] = PixelFilter(line_filter)
+            line_filter = pixel_filter
+        wrapped.append(line_filter)
+    return wrapped
 
 
 def render_fitted(image: Image.Image, max_cols: int, max_rows: int) -> CellImage:

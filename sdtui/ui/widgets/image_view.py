@@ -9,22 +9,32 @@ result is shown, so a slow render of an old live-preview frame can never replace
 from __future__ import annotations
 
 import threading
-from collections.abc import Hashable
+from collections.abc import Hashable, Sequence
 from dataclasses import dataclass
 from typing import ClassVar
 
 from PIL import Image
 from rich.cells import cell_len
+from rich.console import Console
 from rich.segment import Segment
 from rich.style import Style
 from textual import events, on, work
+from textual.filter import LineFilter
 from textual.message import Message
 from textual.reactive import reactive
 from textual.strip import Strip
 from textual.widget import Widget
 from textual.worker import Worker, WorkerState, get_current_worker
 
-from sdtui.render import CellImage, RenderCache, fit_cells, place_line, render_cells
+from sdtui.render import (
+    CellImage,
+    RenderCache,
+    fit_cells,
+    place_line,
+    render_cells,
+    warm_escape_codes,
+    with_pixel_filter,
+)
 
 __all__ = ["ImageView"]
 
@@ -170,19 +180,27 @@ class ImageView(Widget):
             self._show(key, cached)
             return
         self._latest_worker = self._render_cells_worker(
-            self._request, image, key, cols, rows, self._cacheable
+            self._request, image, key, cols, rows, self._cacheable, self.app.console
         )
 
     @work(thread=True, exclusive=True, group="render", exit_on_error=False)
     def _render_cells_worker(
-        self, request: int, image: Image.Image, key: Hashable, cols: int, rows: int, cache: bool
+        self,
+        request: int,
+        image: Image.Image,
+        key: Hashable,
+        cols: int,
+        rows: int,
+        cache: bool,
+        console: Console,
     ) -> None:
-        """Build the cells off the UI thread and post them back to this widget."""
+        """Build the cells (and their escape codes) off the UI thread and post them back."""
         worker = get_current_worker()
         with self._render_lock:
             if worker.is_cancelled:
                 return
             cell_image = render_cells(image, cols, rows)
+            warm_escape_codes(cell_image, console)
         if not worker.is_cancelled:
             if cache:
                 self._cache.put(key, cell_image)
@@ -210,6 +228,11 @@ class ImageView(Widget):
         self._cells_key = key
         self.refresh()
         self.post_message(self.Rendered(self, cell_image.cols, cell_image.rows, key))
+
+    def get_line_filters(self) -> Sequence[LineFilter]:
+        """The app's filters, with pixel cells let through the ANSI-to-truecolor one untouched
+        (they are truecolor already; see ``PixelFilter``)."""
+        return with_pixel_filter(super().get_line_filters())
 
     def render_line(self, y: int) -> Strip:
         """Line ``y`` of the centred cells (or of the placeholder): lookups and crops only."""
