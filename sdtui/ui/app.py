@@ -137,7 +137,9 @@ class SdtuiApp(App[int]):
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("ctrl+g", "generate", "Generate", id="generate", priority=True),
         Binding("ctrl+x", "interrupt", "Interrupt", id="interrupt", priority=True),
-        Binding("ctrl+n", "skip", "Skip batch", id="skip", priority=True),
+        Binding(
+            "ctrl+n", "skip", "Skip", id="skip", priority=True, tooltip="Skip the current batch"
+        ),
         Binding("ctrl+r", "reuse", "Reuse", id="reuse", priority=True),
         Binding("ctrl+s", "last_seed", "Last seed", id="last_seed", priority=True, show=False),
         Binding(
@@ -452,11 +454,13 @@ class SdtuiApp(App[int]):
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action in ("interrupt", "skip"):
+            # Always in the footer, dimmed while they do nothing (as the web UI's buttons are):
+            # a key that comes and goes with every job would re-lay out the footer each time.
             job = self.queue.current
             if job is None:
-                return False
+                return None
             if action == "skip" and job.request.n_iter < 2:
-                return False
+                return None
         if action in ("step_image",):
             return len(self.batch) > 1
         if action == "save_as":

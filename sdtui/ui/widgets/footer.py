@@ -1,17 +1,164 @@
-"""Textual's footer, without the leak its re-composition has in Textual 8.
+"""Textual's footer, in a steady order, re-composed only when what it shows changes.
 
-The footer re-composes whenever the active bindings change (focus moves, a job starts or ends).
-Each new FooterKey binds its `compact` reactive to the footer, which registers a watcher on the
-footer; Textual only prunes a watcher list when the watched value changes, and the footer's
-`compact` never does, so every key ever shown stays reachable (about 45 KB per re-composition).
+Three things differ from Textual's own footer (whose look, keys and CSS this one keeps):
+
+- **Order.** Textual lists a key where it first appears in the focus chain, so an app key that
+  the focused editor also binds (ctrl+x, ctrl+q) jumps to the front. Here the focused widgets'
+  own keys come first, then the app's keys in the order the app declares them, whatever has
+  focus.
+- **Cost.** Textual re-composes the footer on every bindings update (focus moves, a job starts
+  or ends, anything calling ``refresh_bindings``), even when it would show the same keys. That
+  mounts a widget per key, restyles each and lays out the screen: about 15 ms on the UI
+  thread, on top of whatever else changed at that moment. This footer does nothing when the
+  keys are unchanged, restyles in place the keys that only became enabled or disabled (no
+  layout), and re-composes otherwise.
+- **A leak.** Each new FooterKey binds its ``compact`` reactive to the footer, which registers
+  a watcher on the footer; Textual only prunes a watcher list when the watched value changes,
+  and the footer's ``compact`` never does, so every key ever shown stayed reachable (about
+  45 KB per re-composition). Watchers of detached keys are pruned after each re-composition.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from itertools import groupby
+from typing import TYPE_CHECKING, NamedTuple
+
+from textual.app import ComposeResult
+from textual.binding import Binding
 from textual.widgets import Footer as TextualFooter
+from textual.widgets._footer import FooterKey, FooterLabel, KeyGroup
+
+if TYPE_CHECKING:
+    from textual.screen import Screen
+
+__all__ = ["Footer"]
+
+
+class _Key(NamedTuple):
+    """One key as the footer shows it."""
+
+    binding: Binding
+    display: str
+    enabled: bool
+    tooltip: str
+    palette: bool = False
+
+    @property
+    def look(self) -> tuple[object, ...]:
+        """Everything shown but whether it is enabled."""
+        b = self.binding
+        return (b.key, b.action, self.display, b.description, b.group, self.tooltip, self.palette)
 
 
 class Footer(TextualFooter):
+    def __init__(self, *, id: str | None = None, classes: str | None = None) -> None:
+        super().__init__(id=id, classes=classes)
+        self._composed: list[_Key] | None = None
+
+    def _keys(self, screen: Screen[object]) -> list[_Key]:
+        """The keys to show for ``screen``: one per action of each widget, focused widgets' keys
+        first, then the app's in the order it declares them, then the command palette's.
+
+        (Textual keeps one key per action name, so the history's "Load" (l, action ``reuse``)
+        hid the app's "Reuse" (ctrl+r, also ``reuse``) whenever the history had focus.)"""
+        app = self.app
+        active = screen.active_bindings
+        widget_keys: list[_Key] = []
+        app_keys: list[_Key] = []
+        seen: set[tuple[int, str]] = set()  # one key per action of each widget (d, delete)
+        for namespace, binding, enabled, tooltip in active.values():
+            action = (id(namespace), binding.action)
+            if not binding.show or action in seen:
+                continue
+            seen.add(action)
+            key = _Key(binding, app.get_key_display(binding), enabled, tooltip)
+            (app_keys if namespace is app else widget_keys).append(key)
+        declared = {action: n for n, action in enumerate(_declared_actions(app))}
+        app_keys.sort(key=lambda k: declared.get(k.binding.action, len(declared)))
+        keys = widget_keys + app_keys
+        if self.show_command_palette and app.ENABLE_COMMAND_PALETTE:
+            palette = active.get(app.COMMAND_PALETTE_BINDING)
+            if palette is not None:
+                _namespace, binding, enabled, tooltip = palette
+                display = app.get_key_display(binding)
+                tooltip = binding.tooltip or binding.description
+                keys.append(_Key(binding, display, enabled, tooltip, palette=True))
+        return keys
+
+    def compose(self) -> ComposeResult:
+        if not self._bindings_ready:
+            self._composed = None
+            return
+        keys = self._composed = self._keys(self.screen)
+        shown = [k for k in keys if not k.palette]
+        for group, grouped in groupby(shown, lambda k: k.binding.group):
+            members = list(grouped)
+            if group is not None and len(members) > 1:
+                with KeyGroup(classes="-compact" if group.compact else ""):
+                    for key in members:
+                        tooltip = key.tooltip or key.binding.description
+                        yield self._footer_key(key, "", tooltip, "-grouped")
+                yield FooterLabel(group.description)
+            else:
+                for key in members:
+                    yield self._footer_key(key, key.binding.description, key.tooltip)
+        for key in keys:
+            if key.palette:
+                yield self._footer_key(
+                    key, key.binding.description, key.tooltip, "-command-palette"
+                )
+
+    def _footer_key(
+        self, key: _Key, description: str, tooltip: str, classes: str = ""
+    ) -> FooterKey:
+        binding = key.binding
+        footer_key = FooterKey(
+            binding.key,
+            key.display,
+            description,
+            binding.action,
+            disabled=not key.enabled,
+            tooltip=tooltip,
+            classes=classes,
+        )
+        # Like Textual's footer: the palette key keeps its own look when the footer is compact.
+        return footer_key if key.palette else footer_key.data_bind(compact=Footer.compact)
+
+    def bindings_changed(self, screen: Screen[object]) -> None:
+        composed = self._composed
+        if (
+            composed is not None
+            and screen.app.app_focus
+            and self.is_attached
+            and screen is self.screen
+        ):
+            keys = self._keys(screen)
+            if keys == composed:
+                return
+            if [k.look for k in keys] == [k.look for k in composed] and self._restyle(keys):
+                self._composed = keys
+                return
+        super().bindings_changed(screen)
+
+    def _restyle(self, keys: list[_Key]) -> bool:
+        """Mark each key on screen enabled or disabled as ``keys`` says.
+
+        False, with nothing changed, when the keys on screen do not match ``keys`` one to one
+        (a key and action pair names one key: the same action of two widgets has two keys).
+        """
+        enabled = {(k.binding.key, k.binding.action): k.enabled for k in keys}
+        widgets = list(self.query(FooterKey))
+        if len(widgets) != len(enabled) or any(
+            (w.key, w.action) not in enabled or not hasattr(w, "_disabled") for w in widgets
+        ):
+            return False
+        for widget in widgets:
+            disabled = not enabled[(widget.key, widget.action)]
+            widget._disabled = disabled  # FooterKey reads it when clicked: bell, or the key
+            widget.set_class(disabled, "-disabled")
+        return True
+
     async def recompose(self) -> None:
         await super().recompose()
         watchers: dict[str, list[tuple[object, object]]] = getattr(self, "__watchers", {})
@@ -21,3 +168,9 @@ class Footer(TextualFooter):
                 for node, callback in watcher_list
                 if getattr(node, "is_attached", True)
             ]
+
+
+def _declared_actions(app: object) -> Iterator[str]:
+    """The actions of the app's class-level BINDINGS, in order (Binding objects or tuples)."""
+    for entry in getattr(type(app), "BINDINGS", ()):
+        yield entry.action if isinstance(entry, Binding) else str(entry[1])
