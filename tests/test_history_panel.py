@@ -8,7 +8,7 @@ from PIL import Image
 from textual import on
 from textual.app import App, ComposeResult
 from textual.message import Message
-from textual.widgets import Input, Static
+from textual.widgets import Input
 
 from sdtui.render import render_cells
 from sdtui.store import HistoryEntry
@@ -322,21 +322,34 @@ async def test_empty_state() -> None:
     app = PanelApp()
     async with app.run_test(size=SIZE) as pilot:
         panel = app.panel
-        empty = panel.query_one("#history-empty", Static)
+        history = panel.list_view
         await pilot.pause()
-        assert empty.display and not panel.list_view.display
+        width = history.scrollable_content_region.width
+        lines = [line_text(history, y) for y in range(6)]
+        assert all(len(line) == width for line in lines)
+        text = " ".join(line.strip() for line in lines[3:]).split()
+        assert [line.strip() for line in lines[:3]] == ["", "No images yet.", ""]
+        assert " ".join(text) == "Everything you generate is saved and listed here."
+        assert lines[1].startswith(" No")  # a margin of one cell
+        assert history.display  # the list itself says it is empty: no widget swapped in
         assert panel.border_title == "History · 0"
         assert panel.selected_entry is None
-        panel.list_view.focus()
+        history.focus()
         await pilot.press("down", "enter", "l", "d")
         assert app.taken() == []
         panel.add_entries([entry(1)])
         await pilot.pause()
-        assert not empty.display and panel.list_view.display
+        assert "No images yet." not in [line_text(history, y).strip() for y in range(6)]
         assert panel.selected_entry == entry(1)
+
+        history.set_filter("nothing like this")
+        await pilot.pause()
+        assert line_text(history, 1).strip() == "No image matches this search."
+        history.set_filter("")
         panel.remove_path(entry(1).path)
         await pilot.pause()
-        assert empty.display and panel.selected_entry is None
+        assert line_text(history, 1).strip() == "No images yet."
+        assert panel.selected_entry is None
 
 
 async def test_only_visible_rows_are_rendered() -> None:

@@ -499,7 +499,8 @@ class SdtuiApp(App[int]):
         step = (
             f"step {update.sampling_step}/{update.sampling_steps}" if update.sampling_steps else ""
         )
-        self.query_one("#caption", Static).update(f"live preview {step}".strip())
+        # The caption is a fixed 1-line box: repaint it, no layout pass (once per step).
+        self.query_one("#caption", Static).update(f"live preview {step}".strip(), layout=False)
 
     def _freeze_startup_objects(self) -> None:
         """Move the objects that live as long as the app (widgets, styles, modules, the first
@@ -554,8 +555,10 @@ class SdtuiApp(App[int]):
         progress.finished(
             f"{word}{count} saved" if all(i.path for i in saved) else f"{word}{count}"
         )
-        self._add_to_history([i.path for i in saved if i.path is not None])
         self.refresh_bindings()
+        # The finished image and status first, the history (a layout pass, a repaint of its
+        # rows) in the next frame: one frame with both would stall the loop twice as long.
+        self.call_after_refresh(self._add_to_history, [i.path for i in saved if i.path is not None])
 
     def _show_batch_image(self) -> None:
         if not self.batch:
@@ -577,7 +580,7 @@ class SdtuiApp(App[int]):
         if shown.path is not None:
             parts.append(shown.path.name)
         self.query_one("#caption", Static).update(
-            Text(" · ".join(parts), no_wrap=True, overflow="ellipsis")
+            Text(" · ".join(parts), no_wrap=True, overflow="ellipsis"), layout=False
         )
 
     def action_step_image(self, delta: int) -> None:
@@ -716,7 +719,8 @@ class SdtuiApp(App[int]):
             self.history.remove_path(path)
         if message.entries:
             self.history.add_entries(message.entries, highlight=message.ours)
-            self.make_thumbnails(message.entries)
+            # Decoding full images competes for the CPU: start once the new rows are painted.
+            self.call_after_refresh(self.make_thumbnails, message.entries)
 
     def _rescan(self) -> None:
         known = frozenset(e.path for e in self.history.entries)

@@ -14,9 +14,10 @@ place by bisection on that order.
 from __future__ import annotations
 
 import re
+import textwrap
 from bisect import bisect_left
 from collections import OrderedDict
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -28,12 +29,13 @@ from rich.segment import Segment
 from rich.style import Style
 from textual import events
 from textual.binding import Binding, BindingType
+from textual.filter import LineFilter
 from textual.geometry import Region, Size
 from textual.message import Message
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
-from sdtui.render import CellImage, place_line, render_cells
+from sdtui.render import CellImage, place_line, render_cells, with_pixel_filter
 from sdtui.store import HistoryEntry
 from sdtui.text import one_line
 
@@ -46,6 +48,9 @@ ROW_HEIGHT = THUMB_ROWS
 
 CACHE_ENTRIES = 512
 """Entries whose strips are kept: many screens' worth, a few hundred KB at most."""
+
+EMPTY_NOTE = "No images yet.\n\nEverything you generate is saved and listed here."
+"""What an empty history says (the list draws it in place of rows)."""
 
 _PLACEHOLDER = "░"
 _ELLIPSIS = "…"
@@ -200,6 +205,7 @@ class HistoryList(ScrollView, can_focus=True):
         self._reveal_pending = False  # make the highlight visible once the list has a size
         self._cache: OrderedDict[str, dict[_CacheKey, RowStrips]] = OrderedDict()
         self._today = date.today()
+        self._note: tuple[int, str, tuple[Strip, ...]] | None = None  # (width, text, lines)
         self.rows_rendered = 0
         """How many times an entry's strips were built (for tests and benchmarks)."""
 
@@ -512,11 +518,23 @@ class HistoryList(ScrollView, can_focus=True):
         """Theme or CSS changed: cached strips carry the old colours."""
         super().notify_style_update()
         self._cache.clear()
+        self._note = None
         self.refresh()
+
+    def get_line_filters(self) -> Sequence[LineFilter]:
+        """The app's filters; thumbnail pixels skip the ANSI-to-truecolor one (see PixelFilter)."""
+        return with_pixel_filter(super().get_line_filters())
 
     def render_lines(self, crop: Region) -> list[Strip]:
         self._today = date.today()  # rows show the time for today's images, else the date
         return super().render_lines(crop)
+
+    @property
+    def empty_note(self) -> str:
+        """What the list says instead of rows: nothing saved yet, or nothing matches."""
+        if self._all and not self.rows:
+            return "No image matches this search."
+        return "" if self._all else EMPTY_NOTE
 
     def render_line(self, y: int) -> Strip:
         """Screen line `y`: a cache lookup for the row under it (built on first sight)."""
@@ -524,8 +542,30 @@ class HistoryList(ScrollView, can_focus=True):
         index, sub = divmod(round(self.scroll_y) + y, ROW_HEIGHT)
         rows = self.rows
         if width <= 0 or not 0 <= index < len(rows):
+            if not rows and width > 0:
+                return self._note_line(y, width)
             return Strip.blank(max(0, width), self.visual_style.rich_style)
         return self._row_strips(index, rows[index], width)[sub]
+
+    def _note_line(self, y: int, width: int) -> Strip:
+        """Line `y` of the empty-list note, wrapped to `width` with a margin of one cell.
+
+        The note is drawn by the list itself rather than by a widget swapped in for it: showing
+        the list for the first image would otherwise be a layout change of the whole panel.
+        """
+        text = self.empty_note
+        note = self._note
+        if note is None or note[0] != width or note[1] != text:
+            style = self.get_visual_style("history-list--dim").rich_style
+            wrapped = [""]
+            for paragraph in text.split("\n"):
+                wrapped.extend(textwrap.wrap(paragraph, max(1, width - 2)) or [""])
+            strips = tuple(
+                Strip([Segment(_fit(" " + line, width), style)], width) for line in wrapped
+            )
+            note = self._note = (width, text, strips)
+        lines = note[2]
+        return lines[y] if y < len(lines) else Strip.blank(width, self.visual_style.rich_style)
 
     def _row_strips(self, index: int, entry: HistoryEntry, width: int) -> RowStrips:
         state = 0

@@ -1,8 +1,8 @@
 """The history: every saved image, newest first, with a pixel thumbnail and its key facts.
 
-The panel frames a `HistoryList` (the virtual list that holds the entries and paints only the
-rows on screen) with a search field, an empty-state note, the key bindings and the messages the
-app listens to.
+The panel frames a `HistoryList` (the virtual list that holds the entries, paints only the
+rows on screen, and says so when there are none) with a search field, the key bindings and the
+messages the app listens to.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Vertical
 from textual.message import Message
-from textual.widgets import Input, Static
+from textual.widgets import Input
 
 from sdtui.store import HistoryEntry
 from sdtui.ui.widgets.history_list import THUMB_COLS, THUMB_ROWS, HistoryList, Thumbnail
@@ -70,10 +70,6 @@ class HistoryPanel(Vertical):
     def compose(self) -> ComposeResult:
         yield Input(placeholder="/ search prompts", id="history-search", compact=True)
         yield self._list
-        yield Static(
-            "No images yet.\n\nEverything you generate is saved and listed here.",
-            id="history-empty",
-        )
 
     @property
     def list_view(self) -> HistoryList:
@@ -91,8 +87,6 @@ class HistoryPanel(Vertical):
         total = history.total
         count = f"{len(history.rows)}/{total}" if history.filter_text else f"{total}"
         self.border_title = f"History · {count}"
-        self.query_one("#history-empty").display = total == 0
-        history.display = total > 0
 
     # -- what the app calls ---------------------------------------------------------------------
 

@@ -16,7 +16,7 @@ class JobProgress(Horizontal):
     JobProgress ProgressBar { width: 27; }
     JobProgress #progress-bar Bar { width: 20; }
     JobProgress #progress-bar PercentageStatus { width: 6; }
-    JobProgress #progress-text { width: 1fr; padding: 0 1; }
+    JobProgress #progress-text { width: 1fr; height: 1; padding: 0 1; }
     """
 
     def __init__(self, *, id: str | None = None) -> None:
@@ -40,7 +40,8 @@ class JobProgress(Horizontal):
         if self._queued:
             text.append(f" · {self._queued} queued", style="bold")
         self._status = main
-        self.query_one("#progress-text", Static).update(text)
+        # A fixed 1-line box: a new text needs a repaint, not a layout of the whole screen.
+        self.query_one("#progress-text", Static).update(text, layout=False)
 
     def set_queued(self, queued: int) -> None:
         self._queued = queued
