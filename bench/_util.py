@@ -18,6 +18,7 @@ import asyncio.events
 import contextlib
 import gc
 import inspect
+import itertools
 import threading
 import time
 from collections.abc import Callable
@@ -321,16 +322,17 @@ class CallbackProfiler:
         lines += [
             f"  loop callbacks over {budget_ms:.0f} ms: {len(over)}, and "
             f"{len(self.slow) - len(over)} of {self.threshold * 1000:.0f}-{budget_ms:.0f} ms. "
-            "Worst first, ms: total / loop-thread CPU / cyclic GC, then what ran inside (ms):"
+            "Worst first, ms: total / loop-thread CPU / cyclic GC, when, then what ran inside (ms):"
         ]
         for call in sorted(self.slow, key=lambda c: c.seconds, reverse=True)[:limit]:
-            parts = sorted(call.parts.items(), key=lambda kv: kv[1], reverse=True)[:4]
+            parts = sorted(call.parts.items(), key=lambda kv: kv[1], reverse=True)[:6]
             inside = ", ".join(
                 f"{name.strip()} {sec * 1000:.0f}" for name, sec in parts if sec >= 0.0005
             )
             gc_ms = overlap(gc_pauses, call.start, call.start + call.seconds) * 1000
             lines.append(
                 f"    {call.seconds * 1000:6.1f} / {call.cpu * 1000:5.1f} / {gc_ms:5.1f}  "
+                f"at +{call.start - start:5.2f} s  "
                 f"{call.what}: {inside or '(no Textual handler: loop internals or awaits)'}"
             )
         totals: dict[str, list[float]] = {}
@@ -371,3 +373,78 @@ def _describe(handle: asyncio.events.Handle) -> str:
     if isinstance(task, asyncio.Task):
         return f"task '{task.get_name()[:60]}'{_suspended_at(task)}"
     return "?" if callback is None else _callable_name(callback)[:80]
+
+
+# -- attributing: what every thread was doing during a stall --------------------------------------
+
+
+@dataclass(frozen=True)
+class StackSample:
+    at: float
+    stacks: dict[str, tuple[str, ...]]  # thread name -> innermost frames first ("module.func")
+
+
+class StackSampler:
+    """A thread that snapshots every thread's Python stack every `interval` seconds.
+
+    It needs the GIL to take a sample, so while one thread holds the GIL in a long C call the
+    samples stop, and the gap itself is the evidence: the first sample after it shows who held
+    on. Samples cost the loop a little (another thread asks for the GIL each millisecond), so
+    this runs only in diagnostic passes.
+    """
+
+    def __init__(self, interval: float = 0.001, depth: int = 6) -> None:
+        self.interval = interval
+        self.depth = depth
+        self.samples: list[StackSample] = []
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="bench-sampler", daemon=True)
+
+    def _run(self) -> None:
+        import sys
+
+        me = threading.get_ident()
+        while not self._stop.wait(self.interval):
+            names = {t.ident: t.name for t in threading.enumerate()}
+            stacks: dict[str, tuple[str, ...]] = {}
+            for ident, frame in sys._current_frames().items():
+                if ident == me:
+                    continue
+                names_in_stack: list[str] = []
+                current: Any = frame
+                while current is not None and len(names_in_stack) < self.depth:
+                    code = current.f_code
+                    module = current.f_globals.get("__name__", "?")
+                    names_in_stack.append(f"{module}.{code.co_qualname}:{current.f_lineno}")
+                    current = current.f_back
+                stacks[names.get(ident, str(ident))] = tuple(names_in_stack)
+            self.samples.append(StackSample(time.perf_counter(), stacks))
+
+    def __enter__(self) -> StackSampler:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join()
+
+    def explain(self, start: float, end: float, limit: int = 3) -> list[str]:
+        """What each thread was doing in [start, end]: the most frequent innermost frames, and
+        the longest gap between samples (someone held the GIL without letting go)."""
+        inside = [s for s in self.samples if start <= s.at <= end + 0.003]
+        lines: list[str] = []
+        times = [start] + [s.at for s in inside] + [end]
+        gap = max((b - a for a, b in itertools.pairwise(times)), default=0.0)
+        lines.append(f"{len(inside)} samples; longest gap between samples {gap * 1000:.1f} ms")
+        per_thread: dict[str, dict[tuple[str, ...], int]] = {}
+        for sample in inside:
+            for thread, stack in sample.stacks.items():
+                counts = per_thread.setdefault(thread, {})
+                counts[stack[:3]] = counts.get(stack[:3], 0) + 1
+        for thread, counts in sorted(per_thread.items()):
+            ranked = sorted(counts.items(), key=lambda kv: kv[1], reverse=True)[:limit]
+            for stack, count in ranked:
+                if "wait" in stack[0] or "select" in stack[0]:
+                    continue
+                lines.append(f"  {thread} x{count}: " + " < ".join(stack))
+        return lines

@@ -71,6 +71,7 @@ from _util import (
     CallbackProfiler,
     GcWatch,
     LoopTicker,
+    StackSampler,
     Tick,
     WindowStats,
     explain_tick,
@@ -392,7 +393,15 @@ async def drive(app: Any, args: argparse.Namespace, work: Path) -> Drive:
         if args.gc_freeze:
             gc.freeze()  # an experiment: what moving startup objects out of the GC's way gives
 
-        run = await run_job(app, pilot, args.timeout)
+        if args.sample:
+            with StackSampler() as sampler:
+                run = await run_job(app, pilot, args.timeout)
+            for tick in run.window.worst[:3]:
+                print(f"  stall {tick.late * 1000:.1f} ms at +{tick.expected - run.start:.2f} s:")
+                for line in sampler.explain(tick.expected, tick.actual):
+                    print(f"    {line}")
+        else:
+            run = await run_job(app, pilot, args.timeout)
         if len(run.images) != 4 or len(run.saved) != 4:
             raise RuntimeError(
                 f"expected 4 saved images, got {len(run.images)} ({len(run.saved)} saved)"
@@ -673,6 +682,11 @@ def main() -> int:
         "--gc-freeze",
         action="store_true",
         help="experiment: gc.freeze() once the app is up, before the job",
+    )
+    parser.add_argument(
+        "--sample",
+        action="store_true",
+        help="diagnose: sample every thread's stack during the job and explain the worst stalls",
     )
     parser.add_argument("--server-in-process", action="store_true")
     parser.add_argument("--no-emulate-output", action="store_true")

@@ -49,7 +49,9 @@ async def main() -> None:
                 ("lighthouse on a cliff in a storm, dramatic sky", "7"),
                 ("snowy mountain village at night, warm windows", "2024"),
             ):
-                await fill(app, prompt, "blurry, lowres", steps="12", seed=seed, width="512", height="512")
+                await fill(
+                    app, prompt, "blurry, lowres", steps="12", seed=seed, width="512", height="512"
+                )
                 await pilot.press("ctrl+g")
                 await wait_for(pilot, lambda: not app.queue.busy)
                 await app.workers.wait_for_complete()
