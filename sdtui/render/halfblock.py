@@ -174,7 +174,11 @@ class _StyleCache:
     def make(self, key: int) -> Style:
         """Build, remember and return the style for a packed (upper RGBX, lower RGBX) key."""
         packed = key.to_bytes(8, _BYTEORDER)
-        style = _PixelStyle(color=self._color(packed[0:3]), bgcolor=self._color(packed[4:7]))
+        style = Style.from_color(self._color(packed[0:3]), self._color(packed[4:7]))
+        # Re-typed rather than built through _PixelStyle(...): Style.__init__ parses every
+        # attribute and costs 5x from_color, and the subclass adds no fields, so the object
+        # is the same either way.
+        style.__class__ = _PixelStyle
         styles = self.styles
         if len(styles) >= self.limit:
             styles.clear()
