@@ -199,3 +199,37 @@ async def test_out_of_memory_from_the_demo(demo_server: Any) -> None:
         with pytest.raises(ApiError) as caught:
             await client.txt2img(GenerationRequest(prompt="x", width=8192, height=8192, steps=1))
     assert "CUDA out of memory" in caught.value.message
+
+
+@pytest.mark.parametrize("installed", [False, True])
+def test_a_missing_sniffio_is_remembered_so_requests_never_search_for_it(
+    monkeypatch: pytest.MonkeyPatch, installed: bool
+) -> None:
+    """httpcore imports sniffio several times per request; without it installed, each try was
+    a search of sys.path on disk, on the event loop."""
+    import importlib.util
+    import sys
+
+    from sdtui.api import client
+
+    saved = sys.modules.pop("sniffio", "absent")
+    searched: list[str] = []
+
+    def find_spec(name: str) -> object:
+        searched.append(name)
+        return object() if installed else None
+
+    monkeypatch.setattr(importlib.util, "find_spec", find_spec)
+    try:
+        client._remember_sniffio_is_missing()
+        assert searched == ["sniffio"]
+        if installed:
+            assert "sniffio" not in sys.modules
+        else:
+            assert sys.modules["sniffio"] is None
+            with pytest.raises(ImportError):
+                import sniffio  # noqa: F401
+    finally:
+        sys.modules.pop("sniffio", None)
+        if saved != "absent":
+            sys.modules["sniffio"] = saved  # type: ignore[assignment]

@@ -8,7 +8,9 @@ Large answers are parsed in a thread so the caller's event loop never stalls on 
 from __future__ import annotations
 
 import asyncio
+import importlib.util
 import json
+import sys
 from typing import Any
 
 import httpx
@@ -35,6 +37,23 @@ from sdtui.api.types import (
     parse_upscalers,
 )
 from sdtui.api.urls import split_credentials
+
+
+def _remember_sniffio_is_missing() -> None:
+    """Make ``import sniffio`` fail at once where it is not installed.
+
+    httpcore tries ``import sniffio`` (to tell trio from asyncio) several times per request.
+    Python does not remember failed imports, so without sniffio each try searches sys.path
+    on disk again: tens of microseconds of stat calls on the event loop per try, and each
+    call lets a busy worker thread take the GIL. A None entry in sys.modules is Python's own
+    way of saying "this module is not available": the import raises ImportError, as it
+    would have, without touching the disk.
+    """
+    if "sniffio" not in sys.modules and importlib.util.find_spec("sniffio") is None:
+        sys.modules["sniffio"] = None  # type: ignore[assignment]
+
+
+_remember_sniffio_is_missing()
 
 API = "/sdapi/v1"
 CONNECT_TIMEOUT = 5.0
