@@ -238,7 +238,8 @@ class SdtuiApp(App[int]):
                 yield Static("", id="caption", markup=False)
                 yield JobProgress(id="progress")
             yield HistoryPanel(id="history")
-        yield Footer()
+        # Compact: with the history's own keys beside the app's, 140 columns fit them all.
+        yield Footer(compact=True)
 
     @property
     def form(self) -> GenerationForm:

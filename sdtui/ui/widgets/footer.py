@@ -52,8 +52,10 @@ class _Key(NamedTuple):
 
 
 class Footer(TextualFooter):
-    def __init__(self, *, id: str | None = None, classes: str | None = None) -> None:
-        super().__init__(id=id, classes=classes)
+    def __init__(
+        self, *, compact: bool = False, id: str | None = None, classes: str | None = None
+    ) -> None:
+        super().__init__(compact=compact, id=id, classes=classes)
         self._composed: list[_Key] | None = None
 
     def _keys(self, screen: Screen[object]) -> list[_Key]:
