@@ -16,7 +16,9 @@ class JobProgress(Horizontal):
     JobProgress ProgressBar { width: 27; }
     JobProgress #progress-bar Bar { width: 20; }
     JobProgress #progress-bar PercentageStatus { width: 6; }
-    JobProgress #progress-text { width: 1fr; height: 1; padding: 0 1; }
+    JobProgress #progress-text {
+        width: 1fr; height: 1; padding: 0 1; text-wrap: nowrap; text-overflow: ellipsis;
+    }
     """
 
     def __init__(self, *, id: str | None = None) -> None:
