@@ -365,7 +365,10 @@ def test_warm_escape_codes_leaves_what_the_driver_would_build(color_system: str,
     styles = [s.style for strip in cells.strips for s in strip if s.style is not None]
     fresh = [Strip([Segment(HALF_BLOCK, s)], 1) for s in styles]
 
+    memo = Strip.render_ansi.cache_info().currsize  # type: ignore[attr-defined]
     warm_escape_codes(cells, console)
+    # Nothing added to Textual's memo of codes, which would keep old pixel styles alive.
+    assert Strip.render_ansi.cache_info().currsize == memo  # type: ignore[attr-defined]
 
     # The styles now carry their codes (Textual reads them instead of building them), and
     # they are the codes Textual builds for this console's colour system.

@@ -235,19 +235,29 @@ def warm_escape_codes(cell_image: CellImage, console: Console) -> None:
     """Build, off the UI thread, the escape codes the terminal driver will want for these cells.
 
     Textual turns a style into escape codes once and keeps them on the ``Style`` (``_ansi``,
-    which ``Strip.render_ansi`` fills in). A new preview frame brings thousands of new colour
-    pairs, and building their codes in the driver costs the UI thread about 10 ms. Doing it
-    here, for the console's colour system, leaves the driver only lookups. The codes are
-    stored explicitly: ``render_ansi`` memoises by value, and for a style equal to one it has
-    seen before it returns the codes without storing them on the new object.
+    as ``Strip.render_ansi`` fills it in). A new preview frame brings thousands of new colour
+    pairs, and building their codes in the driver costs the UI thread about 10 ms. Building
+    them here, for the console's colour system, leaves the driver only lookups.
+
+    A pixel style has a foreground and a background colour and no attributes, so its codes are
+    those of its two colours, as ``Strip.render_ansi`` joins them (a test holds the two to the
+    same output). They are built here rather than through ``render_ansi`` itself, whose
+    16,384-entry memo would otherwise keep that many old pixel styles alive.
     """
     color_system = COLOR_SYSTEMS.get(console.color_system or "", ColorSystem.TRUECOLOR)
-    render_ansi = Strip.render_ansi
+    pixel_style = _PixelStyle
     for strip in cell_image.strips:
         for segment in strip:
             style = segment.style
-            if style is not None and style._ansi is None:
-                style._ansi = render_ansi(style, color_system)
+            if type(style) is pixel_style and style._ansi is None:
+                color, bgcolor = style.color, style.bgcolor
+                assert color is not None and bgcolor is not None  # how pixel styles are made
+                style._ansi = ";".join(
+                    (
+                        *color.downgrade(color_system).get_ansi_codes(),
+                        *bgcolor.downgrade(color_system).get_ansi_codes(False),
+                    )
+                )
 
 
 class PixelFilter(LineFilter):
