@@ -58,10 +58,10 @@ if TYPE_CHECKING:
 
 RETRY_DELAYS = (2.0, 5.0, 10.0, 20.0, 30.0)
 RESCAN_SECONDS = 5.0  # how often the output folder is checked for images saved by others
-RESCAN_FOLDERS = 2
+RESCAN_FOLDERS = 2  # today's and yesterday's folders: where other instances save now
 FULL_GC_EVERY = 100  # young collections between automatic full ones (Python's default: 10)
-IDLE_GC_DELAY = 1.0
-GIL_SWITCH_SECONDS = 0.001  # seconds after a job before the idle full collection  # today's and yesterday's folders: where other instances save now
+IDLE_GC_DELAY = 1.0  # seconds after a job before the idle full collection
+GIL_SWITCH_SECONDS = 0.001  # how long a thread may hold the GIL when another waits (default 5 ms)
 HISTORY_LIMIT = 100_000  # entries listed; the history list draws only what is visible
 FIRST_CHUNK = 200  # entries read before the history first shows
 LATER_CHUNK = 5_000
