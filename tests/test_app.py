@@ -14,7 +14,7 @@ from sdtui.images.infotext import parse_infotext
 from sdtui.ui.widgets.connection_bar import ConnectionBar
 from sdtui.ui.widgets.history_panel import HistoryPanel
 from sdtui.ui.widgets.job_progress import JobProgress
-from tests.tui import SIZE, make_app, pngs, set_form, wait_for
+from tests.tui import SIZE, job_is_sampling, make_app, pngs, set_form, wait_for
 
 
 async def test_generate_shows_progress_preview_history_and_saves(
@@ -58,10 +58,7 @@ async def test_interrupt_keeps_partial_images(
         await pilot.press(*"storm")
         set_form(app, steps="150", width="64", height="64")
         await pilot.press("ctrl+g")
-        await wait_for(
-            pilot,
-            lambda: app.queue.current is not None and app.queue.current.last_progress is not None,
-        )
+        await wait_for(pilot, lambda: job_is_sampling(app))
         await pilot.press("ctrl+x")
         await wait_for(pilot, lambda: not app.queue.busy, timeout=5)
         await pilot.pause(0.2)

@@ -11,7 +11,7 @@ from textual.widgets._footer import FooterKey
 from sdtui.ui.app import SdtuiApp
 from sdtui.ui.widgets.footer import Footer
 from sdtui.ui.widgets.job_progress import JobProgress
-from tests.tui import SIZE, make_app, notifications, set_form, wait_for
+from tests.tui import SIZE, job_is_sampling, make_app, notifications, set_form, wait_for
 
 APP_KEYS = ["Generate", "Interrupt", "Skip", "Reuse", "Full view", "History", "Quit"]
 
@@ -95,10 +95,7 @@ async def test_clicking_interrupt_acts_only_while_a_job_runs(
 
         set_form(app, steps="150", width="64", height="64")
         await pilot.press(*"storm", "ctrl+g")
-        await wait_for(
-            pilot,
-            lambda: app.queue.current is not None and app.queue.current.last_progress is not None,
-        )
+        await wait_for(pilot, lambda: job_is_sampling(app))
         await wait_for(pilot, lambda: ("Interrupt", True) in shown(app))
         await pilot.click(interrupt)
         await wait_for(pilot, lambda: not app.queue.busy, timeout=5)

@@ -33,6 +33,12 @@ async def wait_for(pilot: Any, condition: Callable[[], bool], timeout: float = 1
         await pilot.pause(0.05)
 
 
+def job_is_sampling(app: SdtuiApp) -> bool:
+    """A job runs and the server has reported progress for it (so it can be interrupted)."""
+    job = app.queue.current
+    return job is not None and job.last_progress is not None
+
+
 def set_form(app: SdtuiApp, **values: str) -> None:
     """Type values into the form's inputs by id (batch_size → #batch-size)."""
     for field, value in values.items():
