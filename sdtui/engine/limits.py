@@ -1,0 +1,140 @@
+"""The ranges of the generation settings, shared by the form and the command line.
+
+One table, so `sdtui generate --width 13` is refused with the words the form shows for the same
+value. The ranges are the web UI's own sliders (steps 1-150, CFG 1-30, sizes 64-2048 in steps of 8,
+batch size 1-8, batch count 1-100); the seed is any unsigned 32-bit number, or -1 for a random one.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass
+
+__all__ = ["LIMITS", "MAX_SEED", "Limit", "LimitError", "check", "parse"]
+
+MAX_SEED = 2**32 - 1
+
+_WHOLE = re.compile(r"[+-]?[0-9]+")
+
+
+class LimitError(ValueError):
+    """A value outside its field's range. `message` is the form's wording for the field; `str()`
+    adds the value that was given."""
+
+    def __init__(self, field: str, message: str, given: object = None) -> None:
+        self.field = field
+        self.message = message
+        self.given = given
+        super().__init__(message if given is None else f"{message} (got {given})")
+
+
+@dataclass(frozen=True)
+class Limit:
+    """One numeric field: its range, whether it is whole, what it must be a multiple of."""
+
+    label: str
+    minimum: int | float
+    maximum: int | float
+    whole: bool
+    multiple_of: int | None
+    default: int | float
+    help: str
+    message: str  # what is wrong with a value out of range or not a number, in the form's words
+
+    @property
+    def multiple_message(self) -> str:
+        return f"{self.label} must be a multiple of {self.multiple_of}"
+
+
+LIMITS: dict[str, Limit] = {
+    "steps": Limit(
+        "Steps", 1, 150, True, None, 20,
+        "Sampling steps (1-150)",
+        "Steps must be a whole number from 1 to 150",
+    ),
+    "cfg": Limit(
+        "CFG", 1, 30, False, None, 7.0,
+        "Classifier-free guidance scale (1-30)",
+        "CFG must be a number from 1 to 30",
+    ),
+    "seed": Limit(
+        "Seed", -1, MAX_SEED, True, None, -1,
+        f"-1 picks a random seed (else 0-{MAX_SEED})",
+        f"Seed must be -1 (random) or 0 to {MAX_SEED}",
+    ),
+    "width": Limit(
+        "Width", 64, 2048, True, 8, 512,
+        "Image width in pixels (64-2048, a multiple of 8)",
+        "Width must be 64 to 2048 pixels",
+    ),
+    "height": Limit(
+        "Height", 64, 2048, True, 8, 512,
+        "Image height in pixels (64-2048, a multiple of 8)",
+        "Height must be 64 to 2048 pixels",
+    ),
+    "batch_size": Limit(
+        "Batch size", 1, 8, True, None, 1,
+        "Images per batch, generated together (1-8)",
+        "Batch size must be 1 to 8 images",
+    ),
+    "batch_count": Limit(
+        "Batch count", 1, 100, True, None, 1,
+        "Number of batches, run one after another (1-100)",
+        "Batch count must be 1 to 100",
+    ),
+}  # fmt: skip
+
+
+def _limit(field: str) -> Limit:
+    try:
+        return LIMITS[field]
+    except KeyError:
+        raise KeyError(f"no limits for {field!r}; known: {', '.join(LIMITS)}") from None
+
+
+def check(field: str, value: int | float) -> int | float:
+    """`value` when it fits `field` (as an int for whole fields, else a float); else LimitError.
+    Whole fields refuse fractions."""
+    shown = f"{value:g}" if isinstance(value, float) else value
+    return _check(field, value, shown)
+
+
+def _check(field: str, value: int | float, shown: object) -> int | float:
+    limit = _limit(field)
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise LimitError(field, limit.message, repr(value))
+    if isinstance(value, float) and (not math.isfinite(value) or (limit.whole and value % 1)):
+        raise LimitError(field, limit.message, shown)
+    if not limit.minimum <= value <= limit.maximum:
+        raise LimitError(field, limit.message, shown)
+    if limit.multiple_of and value % limit.multiple_of:
+        raise LimitError(field, limit.multiple_message, shown)
+    return int(value) if limit.whole else float(value)
+
+
+def parse(field: str, text: str) -> int | float:
+    """The number typed for `field` (an int for whole fields, else a float), or LimitError for
+    text that is not a number, a number out of range, or not the required multiple."""
+    limit = _limit(field)
+    stripped = text.strip()
+    shown = repr(text) if not stripped or not _looks_numeric(stripped) else stripped
+    if limit.whole:
+        if not _WHOLE.fullmatch(stripped):
+            raise LimitError(field, limit.message, shown)
+        return _check(field, int(stripped), shown)
+    try:
+        number = float(stripped)
+    except ValueError:
+        raise LimitError(field, limit.message, shown) from None
+    if not math.isfinite(number):
+        raise LimitError(field, limit.message, shown)
+    return _check(field, number, shown)
+
+
+def _looks_numeric(text: str) -> bool:
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return True
