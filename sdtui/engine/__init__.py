@@ -8,18 +8,36 @@ from sdtui.engine.generate import (
     infotext_from_request,
     save_result,
 )
+from sdtui.engine.limits import LIMITS, Limit, LimitError
+from sdtui.engine.names import (
+    UnknownName,
+    match_model,
+    match_sampler,
+    match_scheduler,
+    model_short_name,
+    split_checkpoint_title,
+)
 from sdtui.engine.queue import Job, JobEvent, JobQueue, JobState, Runner
 
 __all__ = [
+    "LIMITS",
     "GenerationOutcome",
     "Job",
     "JobEvent",
     "JobQueue",
     "JobState",
+    "Limit",
+    "LimitError",
     "Runner",
     "SavedImage",
     "ServerModel",
+    "UnknownName",
     "generate",
     "infotext_from_request",
+    "match_model",
+    "match_sampler",
+    "match_scheduler",
+    "model_short_name",
     "save_result",
+    "split_checkpoint_title",
 ]
