@@ -11,18 +11,32 @@ import asyncio
 import contextlib
 import gc
 import json
+import os
 import signal
 import sys
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from sdtui import __version__
 from sdtui.config import DEFAULT_URL, ConfigError, Settings, config_path, load_settings
+from sdtui.engine import limits
 from sdtui.text import one_line, strip_control
 
 if TYPE_CHECKING:
-    from sdtui.api import ProgressUpdate
+    from sdtui.api import GenerationRequest, ProgressUpdate
+    from sdtui.api.client import SDClient
+    from sdtui.engine import GenerationOutcome
+
+GENERATE_DESCRIPTION = """\
+Generate images and print each saved PNG's path (or JSON with --json).
+
+Sampler, scheduler and model names are matched ignoring case: exact names, aliases, file names
+and hashes first, then a unique prefix (for models also a unique part of the name).
+
+Ctrl-C or SIGTERM interrupts the server's job: the images made so far are saved and their paths
+printed, then sdtui exits 130 (SIGINT) or 143 (SIGTERM). A second one quits at once.
+exit status: 0 done, 1 failed, 2 bad arguments, 130/143 interrupted, 141 output pipe closed."""
 
 EPILOG = f"""\
 examples:
@@ -38,15 +52,42 @@ settings: command line > environment (SDTUI_URL, SDTUI_USER, SDTUI_PASSWORD, SDT
 """
 
 
+#: Exit status after a broken pipe (`sdtui info *.png | head`): 128 + SIGPIPE, as tools killed by
+#: it report.
+BROKEN_PIPE_STATUS = 128 + 13
+
+
 class CliError(Exception):
     """An expected failure: printed as one line, exit status 1."""
 
 
-def _positive(text: str) -> int:
-    value = int(text)
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
-    return value
+class _HelpFormatter(argparse.ArgumentDefaultsHelpFormatter, argparse.RawDescriptionHelpFormatter):
+    """Epilogs as written; each option's default after its help, where it has a real one."""
+
+    def _get_help_string(self, action: argparse.Action) -> str | None:
+        if action.default is None or action.default is False or action.default == "":
+            return action.help
+        return super()._get_help_string(action)
+
+
+def _limited(field: str) -> Callable[[str], int | float]:
+    """An argparse type for a numeric flag: the form's range for `field`, and its wording."""
+
+    def convert(text: str) -> int | float:
+        try:
+            return limits.parse(field, text)
+        except limits.LimitError as exc:
+            raise argparse.ArgumentTypeError(str(exc)) from None
+
+    convert.__name__ = field
+    return convert
+
+
+def _limited_option(parser: argparse.ArgumentParser, flag: str, field: str) -> None:
+    limit = limits.LIMITS[field]
+    text = limit.help[:1].lower() + limit.help[1:]  # "Sampling steps (1-150)"
+    text = text[:-1] + ", default %(default)s)" if text.endswith(")") else text
+    parser.add_argument(flag, type=_limited(field), default=limit.default, metavar="N", help=text)
 
 
 def _connection_options(parser: argparse.ArgumentParser) -> None:
@@ -66,7 +107,7 @@ def build_parser() -> argparse.ArgumentParser:
         prog="sdtui",
         description="A keyboard-driven terminal client for Stable Diffusion web UI servers.",
         epilog=EPILOG,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
+        formatter_class=_HelpFormatter,
     )
     parser.add_argument("--version", action="version", version=f"sdtui {__version__}")
     _connection_options(parser)
@@ -76,22 +117,29 @@ def build_parser() -> argparse.ArgumentParser:
     gen = commands.add_parser(
         "generate",
         help="generate images without the TUI and print the saved paths",
-        description="Generate images and print each saved PNG's path (or JSON with --json).",
+        description=GENERATE_DESCRIPTION,
         epilog=EPILOG,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
+        formatter_class=_HelpFormatter,
     )
     gen.add_argument("prompt", help="the prompt")
     gen.add_argument("--negative", default="", help="negative prompt")
-    gen.add_argument("--steps", type=_positive, default=20)
-    gen.add_argument("--seed", type=int, default=-1, help="-1 for a random seed (default)")
-    gen.add_argument("--sampler", help="sampler name, e.g. 'Euler a', 'DPM++ 2M'")
-    gen.add_argument("--scheduler", help="schedule type, e.g. Karras")
-    gen.add_argument("--cfg", type=float, default=7.0, help="CFG scale (default 7.0)")
-    gen.add_argument("--width", type=_positive, default=512)
-    gen.add_argument("--height", type=_positive, default=512)
-    gen.add_argument("--batch-size", type=_positive, default=1, help="images per batch")
-    gen.add_argument("--batch-count", type=_positive, default=1, help="number of batches")
-    gen.add_argument("--model", help="checkpoint for this job (title, name or hash)")
+    _limited_option(gen, "--steps", "steps")
+    _limited_option(gen, "--seed", "seed")
+    gen.add_argument(
+        "--sampler",
+        help="sampler name or alias, e.g. 'Euler a', 'DPM++ 2M' (default: the server's)",
+    )
+    gen.add_argument("--scheduler", help="schedule type, e.g. Karras (default: the sampler's own)")
+    _limited_option(gen, "--cfg", "cfg")
+    _limited_option(gen, "--width", "width")
+    _limited_option(gen, "--height", "height")
+    _limited_option(gen, "--batch-size", "batch_size")
+    _limited_option(gen, "--batch-count", "batch_count")
+    gen.add_argument(
+        "--model",
+        help="checkpoint for this job: title, file name, hash or a unique part of the name "
+        "(default: the loaded model)",
+    )
     gen.add_argument("--json", action="store_true", help="print one JSON object instead of paths")
     _connection_options(gen)
 
@@ -99,17 +147,19 @@ def build_parser() -> argparse.ArgumentParser:
         "info",
         help="print the generation parameters stored in images",
         description="Print the parameters stored in PNG, JPEG or WebP files (the web UI's PNG Info).",
+        formatter_class=_HelpFormatter,
     )
-    info.add_argument("files", nargs="+", type=Path)
-    info.add_argument("--json", action="store_true")
+    info.add_argument("files", nargs="+", type=Path, help="image files")
+    info.add_argument("--json", action="store_true", help="print a JSON array, one object a file")
 
     serve = commands.add_parser(
         "serve-demo",
         help="run the built-in demo server (an API-compatible stand-in, synthetic images)",
         description="Serve the web UI API with synthetic images, for trying sdtui and other clients.",
+        formatter_class=_HelpFormatter,
     )
-    serve.add_argument("--host", default="127.0.0.1")
-    serve.add_argument("--port", type=int, default=7860)
+    serve.add_argument("--host", default="127.0.0.1", help="address to listen on")
+    serve.add_argument("--port", type=int, default=7860, help="port (0 picks a free one)")
     serve.add_argument("--step-delay", type=float, default=0.05, help="seconds per sampling step")
     serve.add_argument("--api-auth", help="require HTTP Basic auth, USER:PASS[,USER2:PASS2]")
     return parser
@@ -174,24 +224,85 @@ class _ProgressLine:
             self.shown = False
 
 
-def _match_name(wanted: str, options: dict[str, list[str]], what: str) -> str:
-    """Find `wanted` among names (case-insensitive, aliases allowed) or fail listing the choices."""
-    lowered = wanted.lower()
-    for name, aliases in options.items():
-        if lowered == name.lower() or lowered in (a.lower() for a in aliases):
-            return name
-    choices = ", ".join(sorted(options)) or "none"
-    raise CliError(
-        f"unknown {what} '{one_line(wanted, 60)}'; the server has: {one_line(choices, 600)}"
-    )
+class _Stopper:
+    """What SIGINT and SIGTERM do while `generate` runs.
+
+    The first one asks the server to interrupt its job and lets the request finish: the server
+    answers with the images made so far, which are saved as usual. A second one (or a first one
+    before the job was sent, or when the server cannot interrupt) quits at once. Saving is atomic,
+    so quitting mid-save leaves either a whole image or nothing.
+    """
+
+    def __init__(self, client: SDClient, progress: _ProgressLine) -> None:
+        self.client = client
+        self.progress = progress
+        self.signum: int | None = None
+        self.quitting = False
+        self.said_why = False  # a line already told the user why it quits
+        self.job_sent = False
+        self.work: asyncio.Task[Any] | None = None
+        self._pending: set[asyncio.Task[None]] = set()
+
+    @property
+    def status(self) -> int:
+        """The exit status a signal calls for: 130 for SIGINT, 143 for SIGTERM."""
+        return 128 + self.signum if self.signum is not None else 0
+
+    def __call__(self, signum: int) -> None:
+        first = self.signum is None
+        self.signum = signum
+        if not first or not self.job_sent:
+            self.quit()
+            return
+        self.progress.clear()
+        print(
+            "interrupting: the images made so far will be saved (Ctrl-C again to quit)",
+            file=sys.stderr,
+            flush=True,
+        )
+        task = asyncio.get_running_loop().create_task(self._interrupt())
+        self._pending.add(task)
+        task.add_done_callback(self._pending.discard)
+
+    async def _interrupt(self) -> None:
+        from sdtui.api import ApiError, ErrorKind
+
+        try:
+            await self.client.interrupt()
+        except ApiError as exc:
+            self.progress.clear()
+            if exc.kind in (ErrorKind.NOT_FOUND, ErrorKind.API_DISABLED):
+                reason = "this server cannot interrupt a job (it has no /sdapi/v1/interrupt)"
+            else:
+                reason = f"cannot interrupt the job: {exc.message}"
+            print(f"sdtui: {one_line(reason)}; quitting", file=sys.stderr, flush=True)
+            self.said_why = True
+            self.quit()
+
+    def quit(self) -> None:
+        self.quitting = True
+        if self.work is not None:
+            self.work.cancel()
+
+    @contextlib.contextmanager
+    def installed(self) -> Iterator[None]:
+        loop = asyncio.get_running_loop()
+        signums = (signal.SIGINT, signal.SIGTERM)
+        for signum in signums:
+            with contextlib.suppress(NotImplementedError, RuntimeError):
+                loop.add_signal_handler(signum, self, signum)
+        try:
+            yield
+        finally:
+            for signum in signums:
+                with contextlib.suppress(NotImplementedError, RuntimeError):
+                    loop.remove_signal_handler(signum)
 
 
-async def _run_generate(args: argparse.Namespace, settings: Settings, url: str) -> int:
-    from sdtui.api import ApiError, GenerationRequest, SDClient
-    from sdtui.engine import ServerModel, generate
-    from sdtui.store import ImageStore
+def _request_from_args(args: argparse.Namespace) -> GenerationRequest:
+    from sdtui.api import GenerationRequest
 
-    request = GenerationRequest(
+    return GenerationRequest(
         prompt=args.prompt,
         negative_prompt=args.negative,
         steps=args.steps,
@@ -202,69 +313,24 @@ async def _run_generate(args: argparse.Namespace, settings: Settings, url: str) 
         batch_size=args.batch_size,
         n_iter=args.batch_count,
     )
-    store = ImageStore(settings.output_dir)
-    progress = _ProgressLine()
-    async with SDClient(url, user=settings.user, password=settings.password) as client:
-        loop = asyncio.get_running_loop()
-        interrupted = False
-        pending: set[asyncio.Task[None]] = set()
 
-        def on_sigint() -> None:
-            nonlocal interrupted
-            if interrupted:
-                raise KeyboardInterrupt
-            interrupted = True
-            progress.clear()
-            print(
-                "interrupting: the images made so far will be saved (Ctrl-C again to quit)",
-                file=sys.stderr,
-            )
-            task = loop.create_task(client.interrupt())
-            pending.add(task)
-            task.add_done_callback(pending.discard)
 
-        with contextlib.suppress(NotImplementedError, RuntimeError):
-            loop.add_signal_handler(signal.SIGINT, on_sigint)
-        try:
-            model = ServerModel()
-            try:
-                if args.sampler:
-                    samplers = await client.samplers()
-                    request.sampler_name = _match_name(
-                        args.sampler, {s.name: s.aliases for s in samplers}, "sampler"
-                    )
-                if args.scheduler:
-                    schedulers = await client.schedulers()
-                    request.scheduler = _match_name(
-                        args.scheduler,
-                        {s.label: [s.name] for s in schedulers},
-                        "scheduler",
-                    )
-                if args.model:
-                    models = await client.sd_models()
-                    request.model = _match_name(
-                        args.model,
-                        {m.title: [m.model_name, m.hash or "", m.sha256 or ""] for m in models},
-                        "model",
-                    )
-                outcome = await generate(
-                    client,
-                    request,
-                    store,
-                    on_progress=progress,
-                    poll_interval=settings.poll_interval,
-                    previews=False,
-                    model=model,
-                )
-            except ApiError as exc:
-                raise CliError(exc.message) from None
-            finally:
-                progress.clear()
-        finally:
-            with contextlib.suppress(NotImplementedError, RuntimeError):
-                loop.remove_signal_handler(signal.SIGINT)
+async def _resolve_names(client: SDClient, args: argparse.Namespace, request: Any) -> None:
+    """Turn --sampler, --scheduler and --model into the server's own names (CliError if unknown)."""
+    from sdtui.engine.names import UnknownName, match_model, match_sampler, match_scheduler
 
-    saved = [i for i in outcome.images if i.path is not None]
+    try:
+        if args.sampler:
+            request.sampler_name = match_sampler(args.sampler, await client.samplers())
+        if args.scheduler:
+            request.scheduler = match_scheduler(args.scheduler, await client.schedulers())
+        if args.model:
+            request.model = match_model(args.model, await client.sd_models())
+    except UnknownName as exc:
+        raise CliError(exc.message) from None
+
+
+def _print_outcome(args: argparse.Namespace, outcome: GenerationOutcome, interrupted: bool) -> None:
     if args.json:
         print(
             json.dumps(
@@ -285,12 +351,65 @@ async def _run_generate(args: argparse.Namespace, settings: Settings, url: str) 
             )
         )
     else:
-        for image in saved:
-            print(image.path)
+        for image in outcome.images:
+            if image.path is not None:
+                print(image.path)
+    sys.stdout.flush()
     for error in outcome.errors:
         print(f"sdtui: {one_line(error)}", file=sys.stderr)
+
+
+async def _run_generate(args: argparse.Namespace, settings: Settings, url: str) -> int:
+    from sdtui.api import ApiError, SDClient
+    from sdtui.engine import ServerModel, generate
+    from sdtui.store import ImageStore
+
+    request = _request_from_args(args)
+    store = ImageStore(settings.output_dir)
+    progress = _ProgressLine()
+    async with SDClient(url, user=settings.user, password=settings.password) as client:
+        stopper = _Stopper(client, progress)
+
+        async def work() -> GenerationOutcome:
+            await _resolve_names(client, args, request)
+            stopper.job_sent = True
+            return await generate(
+                client,
+                request,
+                store,
+                on_progress=progress,
+                poll_interval=settings.poll_interval,
+                previews=False,
+                model=ServerModel(),
+            )
+
+        with stopper.installed():
+            stopper.work = task = asyncio.get_running_loop().create_task(work())
+            try:
+                await asyncio.wait([task])
+            finally:
+                progress.clear()
+            if task.cancelled():  # only the stopper cancels it
+                if not stopper.said_why:
+                    print("sdtui: stopped", file=sys.stderr)
+                return stopper.status
+            interrupted = stopper.signum is not None
+            try:
+                outcome = task.result()
+            except ApiError as exc:
+                if interrupted:
+                    print(f"sdtui: {exc.message}", file=sys.stderr)
+                    return stopper.status
+                raise CliError(exc.message) from None
+
     if not outcome.images:
+        if interrupted:
+            print("sdtui: interrupted before the server made any image", file=sys.stderr)
+            return stopper.status
         raise CliError("the server returned no images")
+    _print_outcome(args, outcome, interrupted)
+    if interrupted:
+        return stopper.status
     return 0 if not outcome.errors else 1
 
 
@@ -341,9 +460,8 @@ def cmd_info(args: argparse.Namespace) -> int:
             print("(no generation parameters stored)")
         else:
             print(strip_control(text))
-    if args.json:
-        payload: Any = records if len(args.files) > 1 else (records[0] if records else None)
-        print(json.dumps(payload, ensure_ascii=False, indent=2))
+    if args.json:  # always an array, so scripts read one file and many the same way
+        print(json.dumps(records, ensure_ascii=False, indent=2))
     return status
 
 
@@ -390,15 +508,32 @@ def cmd_tui(args: argparse.Namespace) -> int:
     return run_app(settings)
 
 
+def _quiet_broken_pipe() -> int:
+    """The reader of stdout went away (`sdtui info *.png | head`): stop quietly, as Python's docs
+    advise, pointing stdout at devnull so the final flush at exit cannot fail again."""
+    with contextlib.suppress(OSError, ValueError):
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    return BROKEN_PIPE_STATUS
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = build_parser()
-    args = parser.parse_args(argv)
-    handlers = {"generate": cmd_generate, "info": cmd_info, "serve-demo": cmd_serve_demo}
     try:
-        return handlers.get(args.command, cmd_tui)(args)
-    except CliError as exc:
-        print(f"sdtui: {one_line(str(exc), 600)}", file=sys.stderr)
-        return 1
-    except KeyboardInterrupt:
-        print("sdtui: stopped", file=sys.stderr)
-        return 130
+        try:
+            args = build_parser().parse_args(argv)
+        except SystemExit:
+            sys.stdout.flush()  # --help into a closed pipe fails here, not at exit
+            raise
+        handlers = {"generate": cmd_generate, "info": cmd_info, "serve-demo": cmd_serve_demo}
+        try:
+            status = handlers.get(args.command, cmd_tui)(args)
+        except CliError as exc:
+            print(f"sdtui: {one_line(str(exc), 600)}", file=sys.stderr)
+            status = 1
+        except KeyboardInterrupt:
+            print("sdtui: stopped", file=sys.stderr)
+            status = 130
+        sys.stdout.flush()
+    except BrokenPipeError:
+        return _quiet_broken_pipe()
+    return status
