@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import hashlib
 import io
 
 import pytest
-from PIL import Image
+from PIL import Image, ImageChops, ImageFilter, ImageStat
+from rich.color import ColorSystem, ColorType
 from rich.console import Console
 from rich.segment import Segment
 from rich.style import Style
@@ -15,16 +17,20 @@ from textual.filter import ANSIToTruecolor, Monochrome
 from textual.strip import Strip
 
 from sdtui.render import (
+    COLOR_MODES,
     HALF_BLOCK,
     CellImage,
+    ColorMode,
     PixelFilter,
     RenderCache,
+    color_mode,
     fit_cells,
     is_pixel_style,
     place_line,
     quantise_level,
     render_cells,
     render_fitted,
+    truecolor_hint,
     warm_escape_codes,
     with_pixel_filter,
 )
@@ -294,6 +300,22 @@ def test_cache_evicts_least_recently_used() -> None:
     assert len(cache) == 0
 
 
+def test_cache_keeps_colour_modes_apart() -> None:
+    """Cells for a 256-colour terminal are never handed out for a truecolor one, nor back."""
+    cache = RenderCache(max_entries=4)
+    image = gradient(8, 8)
+    truecolor = render_cells(image, 4, 2)
+    indexed = render_cells(image, 4, 2, colors="256")
+    cache.put("a", truecolor)
+    assert cache.get("a", 4, 2, colors="256") is None
+    assert cache.get("a", 4, 2, colors="standard") is None
+    cache.put("a", indexed)
+    assert cache.get("a", 4, 2) is truecolor  # truecolor is the default mode
+    assert cache.get("a", 4, 2, colors="truecolor") is truecolor
+    assert cache.get("a", 4, 2, colors="256") is indexed
+    assert len(cache) == 2
+
+
 def test_cache_rejects_zero_capacity() -> None:
     with pytest.raises(ValueError):
         RenderCache(max_entries=0)
@@ -378,3 +400,253 @@ def test_warm_escape_codes_leaves_what_the_driver_would_build(color_system: str,
     assert [strip.render(console) for strip in fresh] == [
         f"\x1b[{ansi}m{HALF_BLOCK}\x1b[0m" for ansi in expected
     ]
+
+
+# Colour modes: dithering to the 256 and 16 colour palettes --------------------------------------
+
+
+def golden_image() -> Image.Image:
+    image = Image.new("RGB", (120, 90))
+    image.putdata(
+        [
+            ((x // 8) * 17 % 256, (y * 3) % 256, (x * y // 40) % 256)
+            for y in range(90)
+            for x in range(120)
+        ]
+    )
+    return image
+
+
+def test_truecolor_cells_are_what_they_were_before_colour_modes() -> None:
+    """Segments and colours of a fixed image, as the renderer built them before it had colour
+    modes (the digest was taken from that version): truecolor output must not move."""
+    digest = "cf3399013655eac6d7c6f4870cfb5bbae60943a4bc0fcfbbdf61851a8415d402"
+    for cells in (
+        render_cells(golden_image(), 37, 14),
+        render_cells(golden_image(), 37, 14, colors="truecolor"),
+    ):
+        assert cells.colors == "truecolor"
+        lines = []
+        for strip in cells.strips:
+            runs = []
+            for segment in strip:
+                style = segment.style
+                assert style is not None and style.color is not None and style.bgcolor is not None
+                assert style.color.type is style.bgcolor.type is ColorType.TRUECOLOR
+                runs.append(f"{len(segment.text)}:{style.color.name}/{style.bgcolor.name}")
+            lines.append(" ".join(runs))
+        assert hashlib.sha256("\n".join(lines).encode()).hexdigest() == digest
+
+
+def smooth_gradient() -> Image.Image:
+    """A sky-like gradient: saturated throughout, so no colour takes Rich's grey shortcut."""
+    size = 256
+    image = Image.new("RGB", (size, size))
+    image.putdata(
+        [(30 + x * 160 // size, 60 + y * 80 // size, 170) for y in range(size) for x in range(size)]
+    )
+    return image
+
+
+def pixels_of(cells: CellImage, system: ColorSystem | None = None) -> Image.Image:
+    """The cells as the ``cols x 2*rows`` pixels a terminal shows, through Rich's downgrade to
+    ``system`` when given (what a 256-colour terminal gets from truecolor cells)."""
+    image = Image.new("RGB", (cells.cols, cells.rows * 2))
+    for row, line in enumerate(cell_colours_as(cells, system)):
+        for col, (fg, bg) in enumerate(line):
+            image.putpixel((col, 2 * row), fg)
+            image.putpixel((col, 2 * row + 1), bg)
+    return image
+
+
+RGB = tuple[int, int, int]
+
+
+def cell_colours_as(cells: CellImage, system: ColorSystem | None) -> list[list[tuple[RGB, RGB]]]:
+    """(fg, bg) of every cell, as Rich would write them for ``system`` (as they are for None)."""
+    rows = []
+    for strip in cells.strips:
+        row: list[tuple[RGB, RGB]] = []
+        for segment in strip:
+            style = segment.style
+            assert style is not None and style.color is not None and style.bgcolor is not None
+            fg, bg = style.color, style.bgcolor
+            if system is not None:
+                fg, bg = fg.downgrade(system), bg.downgrade(system)
+            (r1, g1, b1), (r2, g2, b2) = fg.get_truecolor(), bg.get_truecolor()
+            row.extend([((r1, g1, b1), (r2, g2, b2))] * len(segment.text))
+        rows.append(row)
+    return rows
+
+
+def palette_numbers(cells: CellImage, system: ColorSystem | None = None) -> set[int]:
+    numbers = set()
+    for strip in cells.strips:
+        for segment in strip:
+            style = segment.style
+            assert style is not None and style.color is not None and style.bgcolor is not None
+            for color in (style.color, style.bgcolor):
+                color = color.downgrade(system) if system is not None else color
+                assert color.number is not None
+                numbers.add(color.number)
+    return numbers
+
+
+def blurred_error(shown: Image.Image, reference: Image.Image) -> float:
+    """Mean error per channel (of 255) after a small blur of both: what the eye sees."""
+    blur = ImageFilter.GaussianBlur(1.5)
+    diff = ImageChops.difference(shown.filter(blur), reference.filter(blur))
+    return sum(ImageStat.Stat(diff).mean) / 3
+
+
+def test_a_gradient_dithered_to_256_colours_keeps_its_shades() -> None:
+    image = smooth_gradient()
+    cols, rows = 64, 32
+    reference = image.resize((cols, rows * 2), Image.Resampling.BOX)
+    dithered = render_cells(image, cols, rows, colors="256")
+    # What a 256-colour terminal showed before: Rich's nearest colour for every truecolor cell.
+    truecolor = render_cells(image, cols, rows)
+
+    used, nearest = palette_numbers(dithered), palette_numbers(truecolor, ColorSystem.EIGHT_BIT)
+    assert len(used) >= 2 * len(nearest)  # shades in between, not a few flat bands
+
+    dithered_error = blurred_error(pixels_of(dithered), reference)
+    nearest_error = blurred_error(pixels_of(truecolor, ColorSystem.EIGHT_BIT), reference)
+    assert dithered_error < nearest_error / 3
+    assert dithered_error < 3.0
+
+
+def test_16_colour_dithering_also_keeps_the_average() -> None:
+    image = smooth_gradient()
+    reference = image.resize((64, 64), Image.Resampling.BOX)
+    dithered = render_cells(image, 64, 32, colors="standard")
+    nearest = pixels_of(render_cells(image, 64, 32), ColorSystem.STANDARD)
+    assert blurred_error(pixels_of(dithered), reference) < blurred_error(nearest, reference) / 2
+
+
+@pytest.mark.parametrize(
+    ("colors", "system", "numbers", "color_type"),
+    [
+        ("256", ColorSystem.EIGHT_BIT, range(16, 256), ColorType.EIGHT_BIT),
+        ("standard", ColorSystem.STANDARD, range(16), ColorType.STANDARD),
+    ],
+)
+def test_palette_cells_are_indexed_colours_rich_writes_as_they_are(
+    colors: ColorMode, system: ColorSystem, numbers: range, color_type: ColorType
+) -> None:
+    cells = render_cells(smooth_gradient(), 48, 24, colors=colors)
+    assert cells.colors == colors
+    styles = [segment.style for strip in cells.strips for segment in strip]
+    assert len(palette_numbers(cells)) > 4
+    console = Console(file=io.StringIO(), color_system=colors, force_terminal=True)
+    assert console._color_system is system
+    inner = ANSIToTruecolor(MONOKAI)
+    for style in styles:
+        assert style is not None and is_pixel_style(style)
+        for color in (style.color, style.bgcolor):
+            assert color is not None and color.type is color_type
+            assert color.number in numbers  # 256: never 0-15, whose RGB is the user's theme
+            assert color.downgrade(system) is color  # no second, nearest-colour, downgrade
+            assert color.downgrade(ColorSystem.TRUECOLOR) is color
+        # Even through Textual's ANSI-to-truecolor filter (pixel styles skip it) they stay.
+        assert inner.truecolor_style(style, Color(0, 0, 0).rich_color) is style
+    for strip in cells.strips:
+        for segment in strip:
+            assert segment.style is not None and segment.style.color is not None
+            assert segment.style.bgcolor is not None
+            fg, bg = segment.style.color.number, segment.style.bgcolor.number
+            assert fg is not None and bg is not None
+            codes = (
+                f"38;5;{fg};48;5;{bg}"
+                if colors == "256"
+                else f"{30 + fg if fg < 8 else 82 + fg};{40 + bg if bg < 8 else 92 + bg}"
+            )
+            assert Strip([segment], len(segment.text)).render(console) == (
+                f"\x1b[{codes}m{segment.text}\x1b[0m"
+            )
+
+
+def test_warm_escape_codes_of_palette_cells_are_indexed() -> None:
+    image = Image.new("RGB", (16, 16))
+    image.putdata([(3 + x * 9, 250 - y * 7, 100 + x) for y in range(16) for x in range(16)])
+    cells = render_cells(image, 16, 8, colors="256")
+    console = Console(file=io.StringIO(), color_system="256", force_terminal=True)
+    warm_escape_codes(cells, console)
+    for strip in cells.strips:
+        for segment in strip:
+            style = segment.style
+            assert style is not None and style.color is not None and style.bgcolor is not None
+            assert style._ansi == f"38;5;{style.color.number};48;5;{style.bgcolor.number}"
+
+
+def test_palette_styles_are_reused_and_merged_into_runs() -> None:
+    image = Image.new("RGB", (40, 40), (0, 95, 215))  # exactly palette colour 26: nothing to dither
+    first, second = (
+        render_cells(image, 20, 10, colors="256"),
+        render_cells(image, 8, 4, colors="256"),
+    )
+    assert all(len(strip) == 1 for strip in first.strips)
+    assert palette_numbers(first) == {26}
+    assert next(iter(first.strips[0])).style is next(iter(second.strips[3])).style
+
+
+@pytest.mark.parametrize("colors", COLOR_MODES)
+def test_every_mode_gives_exact_sizes_and_tiny_images(colors: ColorMode) -> None:
+    for image in (golden_image(), Image.new("LA", (3, 5), (200, 128)), Image.new("P", (1, 1))):
+        for cols, rows in [(1, 1), (6, 3), (33, 17)]:
+            cells = render_fitted(image, cols, rows, colors=colors)
+            assert cells.colors == colors
+            assert all(strip.cell_length == cells.cols for strip in cells.strips)
+            assert len(cells.strips) == cells.rows
+
+
+def test_unknown_colour_mode_is_refused() -> None:
+    with pytest.raises(ValueError, match="colors"):
+        render_cells(golden_image(), 4, 2, colors="88")  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(
+    ("color_system", "mode"),
+    [
+        ("truecolor", "truecolor"),
+        ("256", "256"),
+        ("standard", "standard"),
+        ("windows", "standard"),
+        (None, "truecolor"),  # Textual writes 24-bit codes when Rich found no colours
+    ],
+)
+def test_color_mode_follows_the_console(color_system: str | None, mode: str) -> None:
+    assert color_mode(color_system) == mode
+
+
+# truecolor_hint ------------------------------------------------------------------------------
+
+
+def test_no_hint_when_images_are_drawn_in_full_colour() -> None:
+    assert truecolor_hint("truecolor", {"COLORTERM": "truecolor"}) is None
+    assert truecolor_hint(None, {"TERM": "dumb"}) is None
+
+
+def test_hint_for_256_colours_in_tmux() -> None:
+    hint = truecolor_hint("256", {"TERM": "screen-256color", "TMUX": "/tmp/tmux-1000/default,1,0"})
+    assert hint is not None and "\n" not in hint
+    assert "256 colours" in hint and "dithered" in hint
+    assert "COLORTERM=truecolor" in hint
+    assert "set -as terminal-features ',*:RGB'" in hint
+    # tmux's TERM alone (over ssh the TMUX variable stays behind) is enough to mention it.
+    assert "terminal-features" in (truecolor_hint("256", {"TERM": "tmux-256color"}) or "")
+
+
+def test_hint_outside_tmux_does_not_mention_it() -> None:
+    hint = truecolor_hint("256", {"TERM": "xterm-256color"})
+    assert hint is not None and "COLORTERM=truecolor" in hint and "tmux" not in hint
+    hint = truecolor_hint("standard", {"TERM": "xterm"})
+    assert hint is not None and "16 colours" in hint and "COLORTERM=truecolor" in hint
+
+
+def test_hint_names_a_forced_colour_system() -> None:
+    hint = truecolor_hint("256", {"TEXTUAL_COLOR_SYSTEM": "256", "COLORTERM": "truecolor"})
+    assert hint is not None and "TEXTUAL_COLOR_SYSTEM=256" in hint and "Unset" in hint
+    assert "TEXTUAL_COLOR_SYSTEM" not in (
+        truecolor_hint("256", {"TEXTUAL_COLOR_SYSTEM": "auto", "TERM": "xterm-256color"}) or ""
+    )

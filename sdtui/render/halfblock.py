@@ -20,7 +20,13 @@ Why it is built this way (measured in ``bench/bench_render.py``):
 * Showing a new frame costs the UI thread per new colour, not per cell drawn, only if the
   per-colour work is done here too: ``warm_escape_codes`` builds each style's escape codes in
   the worker, and ``PixelFilter`` lets pixel styles skip Textual's ANSI-to-truecolor filter,
-  which would return them unchanged (they are truecolor already).
+  which would return them unchanged (their colours carry RGB already).
+* A terminal with 256 (or 16) colours would get each truecolor cell rounded to the nearest
+  palette colour by Rich as it writes it, and smooth gradients turn into flat bands. For such
+  a terminal (``colors="256"`` or ``"standard"``) the shrunk image is dithered to the palette
+  instead, by Pillow's Floyd-Steinberg error diffusion in C (well under a millisecond at
+  160x160 pixels): each pixel passes its rounding error on to its neighbours, so a small area
+  keeps its average colour. The cells then hold indexed colours, which Rich writes as they are.
 
 Nothing here touches the screen: call it from a worker thread and hand the result to a widget.
 """
@@ -31,8 +37,9 @@ import sys
 import threading
 import weakref
 from collections import OrderedDict
-from collections.abc import Hashable, Sequence
+from collections.abc import Callable, Hashable, Sequence
 from dataclasses import dataclass
+from typing import Final, Literal, get_args
 
 from PIL import Image
 from rich.color import Color, ColorSystem, ColorType
@@ -45,10 +52,13 @@ from textual.filter import ANSIToTruecolor, LineFilter
 from textual.strip import Strip
 
 __all__ = [
+    "COLOR_MODES",
     "HALF_BLOCK",
     "CellImage",
+    "ColorMode",
     "PixelFilter",
     "RenderCache",
+    "color_mode",
     "fit_cells",
     "is_pixel_style",
     "place_line",
@@ -61,6 +71,11 @@ __all__ = [
 
 HALF_BLOCK = "▀"
 """Upper half block: the foreground paints the top pixel, the background the bottom one."""
+
+ColorMode = Literal["truecolor", "256", "standard"]
+"""The colours cells are built with: 24-bit RGB, or dithered to the 256 or 16 colour palette."""
+
+COLOR_MODES: Final[tuple[ColorMode, ...]] = get_args(ColorMode)
 
 _LEVELS = 31  # 5 bits per channel
 _STYLE_CACHE_LIMIT = 16_384
@@ -82,11 +97,28 @@ _QUANTISE_TABLE = bytes(quantise_level(v) for v in range(256))
 
 @dataclass(frozen=True)
 class CellImage:
-    """An image rendered to terminal cells: ``rows`` strips, each exactly ``cols`` cells wide."""
+    """An image rendered to terminal cells: ``rows`` strips, each exactly ``cols`` cells wide.
+
+    ``colors`` is the colour mode the cells were built for (see ``render_cells``).
+    """
 
     cols: int
     rows: int
     strips: tuple[Strip, ...]
+    colors: ColorMode = "truecolor"
+
+
+def color_mode(color_system: str | None) -> ColorMode:
+    """The colour mode to render in for a console's ``color_system`` (``Console.color_system``).
+
+    None (a terminal Rich found no colours for) gives truecolor: Textual writes 24-bit codes
+    then, as it does for a truecolor console.
+    """
+    if color_system == "256":
+        return "256"
+    if color_system in ("standard", "windows"):
+        return "standard"
+    return "truecolor"
 
 
 def fit_cells(image_w: int, image_h: int, max_cols: int, max_rows: int) -> tuple[int, int]:
@@ -134,7 +166,8 @@ def _shrink_to_rgb(image: Image.Image, width: int, height: int) -> Image.Image:
 
 
 class _PixelStyle(Style):
-    """The style of a pixel cell: truecolor foreground and background, nothing else.
+    """The style of a pixel cell: a foreground and a background colour (truecolor, or a palette
+    entry carrying its RGB), nothing else.
 
     Its own type, so a filter can tell pixel cells apart with one ``type(...) is`` test. Rich's
     operations on styles (combining, copying) return plain ``Style`` objects, so anything
@@ -189,22 +222,105 @@ class _StyleCache:
 _STYLES = _StyleCache(_STYLE_CACHE_LIMIT)
 
 
-def render_cells(image: Image.Image, cols: int, rows: int) -> CellImage:
+class _Palette:
+    """A terminal palette to dither to, and the pixel styles of its colour pairs.
+
+    Each entry's ``Color`` is indexed (``38;5;N`` or ``3N``), so Rich writes it as it is on a
+    console of this many colours instead of picking a nearest colour again. It also carries
+    the entry's RGB, so Textual's ANSI-to-truecolor filter (which converts only colours
+    without one) would leave it alone too, and a 256-colour entry stays the same on a
+    truecolor console.
+
+    Pillow maps pixels to entries by position, ``entries[i]`` being the i-th palette colour;
+    a cell's key packs its upper and lower pixel's positions into 16 bits.
+    """
+
+    def __init__(self, numbers: range, limit: int) -> None:
+        self.limit = limit
+        self.colors = tuple(_indexed_color(number) for number in numbers)
+        self.image = Image.new("P", (1, 1))
+        self.image.putpalette(bytes(level for color in self.colors for level in _rgb(color)))
+        self.styles: dict[int, Style] = {}
+
+    def make(self, key: int) -> Style:
+        """Build, remember and return the style for a packed (upper, lower) entry key."""
+        upper, lower = key.to_bytes(2, _BYTEORDER)
+        style = Style.from_color(self.colors[upper], self.colors[lower])
+        style.__class__ = _PixelStyle  # as in _StyleCache.make
+        styles = self.styles
+        if len(styles) >= self.limit:
+            styles.clear()
+        styles[key] = style
+        return style
+
+
+def _indexed_color(number: int) -> Color:
+    """Palette colour ``number`` as ``Color.from_ansi`` makes it, with the RGB Rich gives it.
+
+    For 16-255 that RGB is the standard xterm one, which terminals keep; for the first 16
+    it is Rich's default terminal theme, a guess at the user's.
+    """
+    color = Color.from_ansi(number)
+    return color._replace(triplet=color.get_truecolor())
+
+
+def _rgb(color: Color) -> ColorTriplet:
+    assert color.triplet is not None  # as _indexed_color makes them
+    return color.triplet
+
+
+# The 256-colour terminal's fixed entries only: 16-231 (a 6x6x6 cube) and 232-255 (greys).
+# The first 16 are the terminal theme's colours, which differ from one terminal to the next.
+_PALETTES: dict[ColorMode, _Palette] = {
+    "256": _Palette(range(16, 256), _STYLE_CACHE_LIMIT),
+    "standard": _Palette(range(16), _STYLE_CACHE_LIMIT),
+}
+_FLOYD_STEINBERG = Image.Dither.FLOYDSTEINBERG
+
+
+def render_cells(
+    image: Image.Image, cols: int, rows: int, *, colors: ColorMode = "truecolor"
+) -> CellImage:
     """Render ``image`` to exactly ``cols x rows`` half-block cells (the caller fits first).
+
+    ``colors`` is what the terminal shows (``color_mode(console.color_system)``): "truecolor"
+    gives 24-bit colours rounded to 5 bits per channel; "256" and "standard" dither the image
+    to the terminal's palette, so gradients keep their shades on average instead of falling
+    into bands, and give indexed colours that Rich does not convert again.
 
     Any mode is accepted: alpha is composited on black, grey and palette images become RGB.
     CPU-bound and free of UI state: run it in a worker thread.
     """
     if cols < 1 or rows < 1:
         raise ValueError(f"render_cells needs at least 1x1 cells, got {cols}x{rows}")
+    if colors not in COLOR_MODES:
+        raise ValueError(f"colors must be one of {', '.join(COLOR_MODES)}, got {colors!r}")
     small = _shrink_to_rgb(image, cols, rows * 2)
-    # Transposed, column c holds that column's pixels top to bottom, so the upper and lower
-    # pixel of cell (c, r) are adjacent: 8 bytes of RGBX RGBX, read below as one integer.
-    packed = small.transpose(Image.Transpose.TRANSPOSE).tobytes("raw", "RGBX")
-    cells = memoryview(packed.translate(_QUANTISE_TABLE)).cast("Q")
+    cells: memoryview
+    if colors == "truecolor":
+        # Transposed, column c holds that column's pixels top to bottom, so the upper and lower
+        # pixel of cell (c, r) are adjacent: 8 bytes of RGBX RGBX, read below as one integer.
+        packed = small.transpose(Image.Transpose.TRANSPOSE).tobytes("raw", "RGBX")
+        cells = memoryview(packed.translate(_QUANTISE_TABLE)).cast("Q")
+        styles, make_style = _STYLES.styles, _STYLES.make
+    else:
+        # Dithered in the image's own orientation, then transposed as above: one byte per
+        # pixel (its palette position), two per cell.
+        palette = _PALETTES[colors]
+        indexed = small.quantize(palette=palette.image, dither=_FLOYD_STEINBERG)
+        cells = memoryview(indexed.transpose(Image.Transpose.TRANSPOSE).tobytes()).cast("H")
+        styles, make_style = palette.styles, palette.make
+    return CellImage(cols, rows, _strips(cells, cols, rows, styles, make_style), colors)
 
-    styles = _STYLES.styles
-    make_style = _STYLES.make
+
+def _strips(
+    cells: memoryview,
+    cols: int,
+    rows: int,
+    styles: dict[int, Style],
+    make_style: Callable[[int], Style],
+) -> tuple[Strip, ...]:
+    """One strip per row of cell keys (column-major in ``cells``), runs of a key merged."""
     half = HALF_BLOCK
     new_segment = Segment
     strips: list[Strip] = []
@@ -223,11 +339,11 @@ def render_cells(image: Image.Image, cols: int, rows: int) -> CellImage:
         style = styles.get(run_key) or make_style(run_key)
         append(new_segment(half * (cols - run_start), style))
         strips.append(Strip(segments, cols))
-    return CellImage(cols, rows, tuple(strips))
+    return tuple(strips)
 
 
 def is_pixel_style(style: Style | None) -> bool:
-    """True for a style ``render_cells`` made: truecolor foreground and background, nothing else."""
+    """True for a style ``render_cells`` made: a foreground and background colour, nothing else."""
     return type(style) is _PixelStyle
 
 
@@ -265,9 +381,10 @@ class PixelFilter(LineFilter):
 
     The filter maps every segment's style through an LRU cache of 1,024 entries; a photo's few
     thousand colour pairs thrash it, which costs the UI thread about 8 ms per new frame, only
-    to return each pixel style unchanged (they hold truecolor colours and no dim). This filter
-    passes pixel styles through and sends every other segment (padding, a placeholder) through
-    the wrapped filter, so what reaches the screen is exactly what the wrapped filter gives.
+    to return each pixel style unchanged (their colours carry RGB, and they have no dim). This
+    filter passes pixel styles through and sends every other segment (padding, a placeholder)
+    through the wrapped filter, so what reaches the screen is exactly what the wrapped filter
+    gives.
     """
 
     def __init__(self, inner: ANSIToTruecolor) -> None:
@@ -310,10 +427,12 @@ def with_pixel_filter(filters: Sequence[LineFilter]) -> list[LineFilter]:
     return wrapped
 
 
-def render_fitted(image: Image.Image, max_cols: int, max_rows: int) -> CellImage:
+def render_fitted(
+    image: Image.Image, max_cols: int, max_rows: int, *, colors: ColorMode = "truecolor"
+) -> CellImage:
     """Render ``image`` at the largest size that fits ``max_cols x max_rows`` (see fit_cells)."""
     cols, rows = fit_cells(image.width, image.height, max_cols, max_rows)
-    return render_cells(image, cols, rows)
+    return render_cells(image, cols, rows, colors=colors)
 
 
 def place_line(
@@ -342,22 +461,26 @@ def place_line(
 
 
 class RenderCache:
-    """A small thread-safe LRU of rendered images keyed by ``(key, cols, rows)``.
+    """A small thread-safe LRU of rendered images keyed by ``(key, cols, rows, colors)``.
 
     ``key`` names the image (a history id, a path, a preview counter): the cache never looks
-    at pixels, so a changed image needs a new key.
+    at pixels, so a changed image needs a new key. ``colors`` is the cells' colour mode, so
+    cells built for one kind of terminal are never shown on another.
     """
 
     def __init__(self, max_entries: int = 64) -> None:
         if max_entries < 1:
             raise ValueError("max_entries must be at least 1")
         self.max_entries = max_entries
-        self._entries: OrderedDict[tuple[Hashable, int, int], CellImage] = OrderedDict()
+        self._entries: OrderedDict[tuple[Hashable, int, int, ColorMode], CellImage] = OrderedDict()
         self._lock = threading.Lock()
 
-    def get(self, key: Hashable, cols: int, rows: int) -> CellImage | None:
-        """The cells stored for this image and size, or None; a hit becomes most recent."""
-        entry_key = (key, cols, rows)
+    def get(
+        self, key: Hashable, cols: int, rows: int, *, colors: ColorMode = "truecolor"
+    ) -> CellImage | None:
+        """The cells stored for this image, size and colour mode, or None; a hit becomes most
+        recent."""
+        entry_key = (key, cols, rows, colors)
         with self._lock:
             cell_image = self._entries.get(entry_key)
             if cell_image is not None:
@@ -365,8 +488,9 @@ class RenderCache:
             return cell_image
 
     def put(self, key: Hashable, cell_image: CellImage) -> None:
-        """Store cells under ``(key, cell_image.cols, cell_image.rows)``, evicting the oldest."""
-        entry_key = (key, cell_image.cols, cell_image.rows)
+        """Store cells under ``(key, cols, rows, colors)`` of ``cell_image``, evicting the
+        oldest."""
+        entry_key = (key, cell_image.cols, cell_image.rows, cell_image.colors)
         with self._lock:
             self._entries[entry_key] = cell_image
             self._entries.move_to_end(entry_key)
