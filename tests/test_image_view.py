@@ -9,6 +9,7 @@ from collections.abc import Hashable
 
 import pytest
 from PIL import Image
+from rich.color import ColorType
 from textual import on
 from textual.app import App, ComposeResult
 from textual.filter import ANSIToTruecolor
@@ -17,13 +18,26 @@ from textual.pilot import Pilot
 from textual.strip import Strip
 from textual.worker import WorkerFailed
 
-from sdtui.render import CellImage, PixelFilter, RenderCache, is_pixel_style, render_cells
+from sdtui.render import (
+    CellImage,
+    ColorMode,
+    PixelFilter,
+    RenderCache,
+    is_pixel_style,
+    render_cells,
+)
 from sdtui.ui.widgets.image_view import ImageView
 
 RED = (255, 0, 0)
 BLUE = (0, 0, 255)
 SIZE = (40, 20)
 RENDER_CELLS = "sdtui.ui.widgets.image_view.render_cells"  # the name the widget calls
+
+
+@pytest.fixture(autouse=True)
+def truecolor_terminal(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A truecolor terminal, whatever TERM the tests run under (apps read it when created)."""
+    monkeypatch.setenv("COLORTERM", "truecolor")
 
 
 class ViewApp(App[None]):
@@ -136,10 +150,12 @@ async def test_old_cells_stay_cropped_while_the_new_size_renders(
 ) -> None:
     gate = threading.Event()
 
-    def gated_render(image: Image.Image, cols: int, rows: int) -> CellImage:
+    def gated_render(
+        image: Image.Image, cols: int, rows: int, *, colors: ColorMode = "truecolor"
+    ) -> CellImage:
         if cols < 40:
             gate.wait(5)
-        return render_cells(image, cols, rows)
+        return render_cells(image, cols, rows, colors=colors)
 
     monkeypatch.setattr(RENDER_CELLS, gated_render)
     app = ViewApp()
@@ -209,11 +225,13 @@ async def test_a_newer_image_is_never_replaced_by_an_older_slow_one(
     started = threading.Event()
     release = threading.Event()
 
-    def slow_for_red(image: Image.Image, cols: int, rows: int) -> CellImage:
+    def slow_for_red(
+        image: Image.Image, cols: int, rows: int, *, colors: ColorMode = "truecolor"
+    ) -> CellImage:
         if image.getpixel((0, 0)) == RED:
             started.set()
             release.wait(5)
-        return render_cells(image, cols, rows)
+        return render_cells(image, cols, rows, colors=colors)
 
     monkeypatch.setattr(RENDER_CELLS, slow_for_red)
     app = ViewApp()
@@ -236,9 +254,11 @@ async def test_shared_cache_is_used_before_rendering(monkeypatch: pytest.MonkeyP
     cache = RenderCache()
     calls: list[tuple[int, int]] = []
 
-    def counting_render(image: Image.Image, cols: int, rows: int) -> CellImage:
+    def counting_render(
+        image: Image.Image, cols: int, rows: int, *, colors: ColorMode = "truecolor"
+    ) -> CellImage:
         calls.append((cols, rows))
-        return render_cells(image, cols, rows)
+        return render_cells(image, cols, rows, colors=colors)
 
     monkeypatch.setattr(RENDER_CELLS, counting_render)
     app = ViewApp(cache)
@@ -309,3 +329,98 @@ async def test_an_image_set_before_mounting_is_shown_once_laid_out() -> None:
         await settle(app, pilot)
         assert app.rendered == [(40, 20, "early")]
         assert "▀" in screen_lines(app.query_one(ImageView))[0].text
+
+
+def sky(width: int, height: int) -> Image.Image:
+    """A smooth gradient: on a 256-colour terminal, Rich's nearest colours make a few bands."""
+    image = Image.new("RGB", (width, height))
+    image.putdata(
+        [
+            (30 + x * 160 // width, 60 + y * 80 // height, 170)
+            for y in range(height)
+            for x in range(width)
+        ]
+    )
+    return image
+
+
+def palette_numbers(lines: list[Strip]) -> set[int]:
+    """The palette entries of the pixel cells in these lines (asserting they are indexed)."""
+    numbers = set()
+    for line in lines:
+        for segment in line:
+            if not is_pixel_style(segment.style):
+                continue
+            assert segment.style is not None
+            for color in (segment.style.color, segment.style.bgcolor):
+                assert color is not None and color.type is ColorType.EIGHT_BIT
+                assert color.number is not None and 16 <= color.number <= 255
+                numbers.add(color.number)
+    return numbers
+
+
+def use_256_colour_terminal(monkeypatch: pytest.MonkeyPatch) -> None:
+    """tmux over ssh: a 256-colour TERM and no COLORTERM."""
+    monkeypatch.setenv("TERM", "screen-256color")
+    monkeypatch.delenv("COLORTERM", raising=False)
+
+
+async def test_a_256_colour_terminal_gets_dithered_palette_cells(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    use_256_colour_terminal(monkeypatch)
+    app = ViewApp()
+    assert app.console.color_system == "256"
+    async with app.run_test(size=SIZE) as pilot:
+        view = app.query_one(ImageView)
+        view.set_image(sky(80, 80), "sky")
+        await settle(app, pilot)
+
+        assert view.cell_image is not None and view.cell_image.colors == "256"
+        lines = screen_lines(view)
+        assert all(line.text == "▀" * 40 for line in lines)
+        # Dithered: far more shades than the handful of bands Rich's nearest colours give.
+        truecolor = render_cells(sky(80, 80), 40, 20)
+        nearest = {
+            color.downgrade(app.console._color_system).number  # type: ignore[arg-type]
+            for strip in truecolor.strips
+            for segment in strip
+            if segment.style is not None
+            for color in (segment.style.color, segment.style.bgcolor)
+            if color is not None
+        }
+        assert len(palette_numbers(lines)) >= 2 * len(nearest)
+        # What the driver writes: the indexed codes built in the worker, no truecolor at all.
+        written = "".join(line.render(app.console) for line in lines)
+        assert "38;5;" in written and "48;5;" in written and ";2;" not in written
+
+
+async def test_cached_cells_of_one_colour_mode_are_not_shown_in_another(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    cache = RenderCache()
+    image = sky(32, 32)
+    use_256_colour_terminal(monkeypatch)
+    app = ViewApp(cache)
+    async with app.run_test(size=SIZE) as pilot:
+        app.query_one(ImageView).set_image(image, "entry-1")
+        await settle(app, pilot)
+    assert cache.get("entry-1", 40, 20, colors="256") is not None
+
+    monkeypatch.setenv("COLORTERM", "truecolor")
+    app = ViewApp(cache)
+    async with app.run_test(size=SIZE) as pilot:
+        view = app.query_one(ImageView)
+        view.set_image(image, "entry-1")
+        await settle(app, pilot)
+        assert view.cell_image is not None and view.cell_image.colors == "truecolor"
+        assert view.cell_image is cache.get("entry-1", 40, 20, colors="truecolor")
+        pixels = [s.style for line in screen_lines(view) for s in line if is_pixel_style(s.style)]
+        assert pixels and all(
+            style is not None
+            and style.color is not None
+            and style.color.triplet is not None
+            and style.color.type is ColorType.TRUECOLOR
+            for style in pixels
+        )
+    assert len(cache) == 2

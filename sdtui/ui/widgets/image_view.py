@@ -29,6 +29,7 @@ from textual.worker import Worker, WorkerState, get_current_worker
 from sdtui.render import (
     CellImage,
     RenderCache,
+    color_mode,
     fit_cells,
     place_line,
     render_cells,
@@ -166,15 +167,16 @@ class ImageView(Widget):
             return
         key = self._key
         cols, rows = fit_cells(image.width, image.height, width, height)
+        colors = color_mode(self.app.console.color_system)
         shown = self._cells
         if (
             shown is not None
             and self._cells_key == key
-            and (shown.cols, shown.rows) == (cols, rows)
+            and (shown.cols, shown.rows, shown.colors) == (cols, rows, colors)
         ):
             self.workers.cancel_group(self, "render")
             return
-        cached = self._cache.get(key, cols, rows) if self._cacheable else None
+        cached = self._cache.get(key, cols, rows, colors=colors) if self._cacheable else None
         if cached is not None:
             self.workers.cancel_group(self, "render")
             self._show(key, cached)
@@ -199,7 +201,7 @@ class ImageView(Widget):
         with self._render_lock:
             if worker.is_cancelled:
                 return
-            cell_image = render_cells(image, cols, rows)
+            cell_image = render_cells(image, cols, rows, colors=color_mode(console.color_system))
             warm_escape_codes(cell_image, console)
         if not worker.is_cancelled:
             if cache:
