@@ -35,7 +35,7 @@ from textual.message import Message
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
-from sdtui.render import CellImage, place_line, render_cells, with_pixel_filter
+from sdtui.render import CellImage, color_mode, place_line, render_cells, with_pixel_filter
 from sdtui.store import HistoryEntry
 from sdtui.text import one_line
 
@@ -609,7 +609,8 @@ class HistoryList(ScrollView, can_focus=True):
         if isinstance(thumb, Image.Image):
             # Thumbnails are kept as a few pixels each and turned into cells only for the rows
             # on screen: a CellImage per history entry would cost ~10 KB each, forever.
-            thumb = render_cells(thumb, thumb.width, max(1, thumb.height // 2))
+            colors = color_mode(self.app.console.color_system)
+            thumb = render_cells(thumb, thumb.width, max(1, thumb.height // 2), colors=colors)
         strips: list[Strip] = []
         for sub, (text, style) in enumerate(texts):
             segments = list(self._thumb_line(thumb, sub, line_style, placeholder_style))
