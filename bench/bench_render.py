@@ -1,11 +1,18 @@
 """Half-block rendering: sdtui.render against rich-pixels, repaint cost, and colour fidelity.
 
-Run: ``python bench/bench_render.py [--reps N]``. Uses a 1024x1024 photo-like image and prints
-median times, ratios, colour errors, and PASS/FAIL against the budgets (exit status 1 on FAIL):
+Run: ``python bench/bench_render.py [--reps N] [--modes-only]``. Uses a 1024x1024 photo-like
+image and prints median times, ratios, colour errors, and PASS/FAIL against the budgets (exit
+status 1 on FAIL):
 
 - speed: ours at least 4x faster than rich-pixels at 160x80 cells;
 - speed: ours under 16 ms at 80x40 cells (absolute; rich-pixels' time is printed beside it);
-- colour: ours within 5-bit quantisation error of an exact area average (see check_colours).
+- colour: ours within 5-bit quantisation error of an exact area average (see check_colours);
+- 256 and 16 colour terminals (``--modes-only`` runs just this part): the cells dithered to the
+  palette against what such a terminal showed before, Rich's nearest palette colour for every
+  truecolor cell. Errors are against the exact area average, per pixel and after a small blur
+  of both (what the eye sees from a step back: dithering trades the first for the second);
+  building them must cost at most 1.5x the truecolor cells of the same run, and their blurred
+  error must be under half the nearest colours'.
 
 Both renderers are timed "cold": before every sample our Style cache and Rich's
 ``Style.parse`` cache are emptied, as for a new live-preview frame whose colours were never
@@ -22,23 +29,33 @@ import random
 import statistics
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from functools import partial
 from pathlib import Path
 
 from PIL import Image, ImageDraw, ImageFilter
+from rich.color import ColorSystem
 from rich.console import Console
 from rich.style import Style
 from rich_pixels import Pixels
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from sdtui.render import CellImage, halfblock, place_line, quantise_level, render_cells
+from sdtui.render import (
+    CellImage,
+    ColorMode,
+    halfblock,
+    place_line,
+    quantise_level,
+    render_cells,
+)
 
 SIZE = 1024
 SIZES = [(80, 40), (160, 80)]
 BUDGET_RATIO_160 = 4.0
 BUDGET_MS_80 = 16.0
+BUDGET_MODE_RATIO = 1.5  # a dithered mode's build time against truecolor's, at 160x80
+BUDGET_BLUR_GAIN = 2.0  # dithered blurred error at least this much lower than nearest colours'
 PAD_STYLE = Style(bgcolor="#1e1e1e")
 
 
@@ -70,6 +87,8 @@ def clear_caches() -> None:
     """Forget every colour both renderers have seen, and collect garbage outside the timing."""
     halfblock._STYLES.styles.clear()
     halfblock._STYLES.colors.clear()
+    for palette in halfblock._PALETTES.values():
+        palette.styles.clear()
     Style.parse.cache_clear()
     gc.collect()
 
@@ -144,8 +163,9 @@ def exact_area_average(image: Image.Image, width: int, height: int) -> list[list
     return channels
 
 
-def cell_pixels(cells: CellImage) -> list[list[int]]:
-    """The cells' colours as three row-major channels of ``cols x 2*rows`` pixels."""
+def cell_pixels(cells: CellImage, system: ColorSystem | None = None) -> list[list[int]]:
+    """The cells' colours as three row-major channels of ``cols x 2*rows`` pixels: as built,
+    or as Rich writes them for ``system`` (its nearest palette colour for a truecolor one)."""
     top: list[list[tuple[int, int, int]]] = []
     bottom: list[list[tuple[int, int, int]]] = []
     for strip in cells.strips:
@@ -153,8 +173,11 @@ def cell_pixels(cells: CellImage) -> list[list[int]]:
         for segment in strip:
             style = segment.style
             assert style is not None and style.color is not None and style.bgcolor is not None
-            fg = style.color.get_truecolor()
-            bg = style.bgcolor.get_truecolor()
+            color, bgcolor = style.color, style.bgcolor
+            if system is not None:
+                color, bgcolor = color.downgrade(system), bgcolor.downgrade(system)
+            fg = color.get_truecolor()
+            bg = bgcolor.get_truecolor()
             upper += [(fg.red, fg.green, fg.blue)] * len(segment.text)
             lower += [(bg.red, bg.green, bg.blue)] * len(segment.text)
         top.append(upper)
@@ -165,7 +188,9 @@ def cell_pixels(cells: CellImage) -> list[list[int]]:
     return [[pixel[channel] for pixel in pixels] for channel in range(3)]
 
 
-def errors(ours: list[list[int]], reference: list[list[float]]) -> tuple[float, float]:
+def errors(
+    ours: Sequence[Sequence[float]], reference: Sequence[Sequence[float]]
+) -> tuple[float, float]:
     """Mean absolute error per channel (averaged over the channels) and the largest one."""
     diffs = [
         abs(a - b)
@@ -222,16 +247,161 @@ def check_colours(image: Image.Image) -> list[tuple[str, bool]]:
     return results
 
 
+# Colour modes: 256 and 16 colour terminals ---------------------------------------------------
+
+# (label, mode the cells are built in, colour system Rich downgrades them to as it writes them)
+MODES: list[tuple[str, ColorMode, ColorSystem]] = [
+    ("truecolor", "truecolor", ColorSystem.TRUECOLOR),
+    ("256 nearest (before)", "truecolor", ColorSystem.EIGHT_BIT),
+    ("256 dithered", "256", ColorSystem.EIGHT_BIT),
+    ("16 nearest (before)", "truecolor", ColorSystem.STANDARD),
+    ("16 dithered", "standard", ColorSystem.STANDARD),
+]
+_BLUR = (1, 4, 6, 4, 1)  # binomial, about a Gaussian of sigma 1 pixel (half a cell)
+
+
+def blur(channel: list[float], width: int, height: int) -> list[float]:
+    """``channel`` (row-major) blurred by _BLUR along both axes, edges clamped."""
+    total = sum(_BLUR)
+    reach = len(_BLUR) // 2
+
+    def one_axis(
+        values: list[float], count: int, stride: int, lines: int, step: int
+    ) -> list[float]:
+        out = [0.0] * len(values)
+        for line in range(lines):
+            base = line * step
+            for i in range(count):
+                acc = 0.0
+                for k, weight in enumerate(_BLUR):
+                    j = min(count - 1, max(0, i + k - reach))
+                    acc += weight * values[base + j * stride]
+                out[base + i * stride] = acc / total
+        return out
+
+    rows_done = one_axis(channel, width, 1, height, width)
+    return one_axis(rows_done, height, width, width, 1)
+
+
+def mode_errors(
+    shown: list[list[int]], reference: list[list[float]], width: int, height: int
+) -> tuple[float, float]:
+    """Mean absolute error per channel, per pixel and after blurring both sides."""
+    mean, _ = errors(shown, reference)
+    blurred_mean, _ = errors(
+        [blur([float(v) for v in channel], width, height) for channel in shown],
+        [blur(channel, width, height) for channel in reference],
+    )
+    return mean, blurred_mean
+
+
+def frame_bytes(cells: CellImage, system: ColorSystem) -> int:
+    """Bytes a terminal of ``system`` is sent for these cells (escape codes and characters)."""
+    size = 0
+    for strip in cells.strips:
+        for segment in strip:
+            style = segment.style
+            assert style is not None and style.color is not None and style.bgcolor is not None
+            codes = ";".join(
+                (
+                    *style.color.downgrade(system).get_ansi_codes(),
+                    *style.bgcolor.downgrade(system).get_ansi_codes(False),
+                )
+            )
+            size += len(f"\x1b[{codes}m{segment.text}\x1b[0m".encode())
+    return size
+
+
+def mode_cases(image: Image.Image) -> dict[str, tuple[Callable[[], None], Callable[[], object]]]:
+    """Cold builds of the cells in each colour mode, at each size."""
+    cases: dict[str, tuple[Callable[[], None], Callable[[], object]]] = {}
+    for cols, rows in SIZES:
+        for mode in ("truecolor", "256", "standard"):
+            call = partial(render_cells, image, cols, rows, colors=mode)
+            cases[f"mode {mode} {cols}x{rows}"] = (clear_caches, call)
+    return cases
+
+
+def report_modes(image: Image.Image, ms: dict[str, float]) -> list[tuple[str, bool]]:
+    """Print the colour-mode table; return its checks."""
+    print(
+        "\n256 and 16 colour terminals: errors per channel (/255) against the exact area "
+        "average; build time cold, as a ratio to truecolor's in this run"
+    )
+    header = f"{'mode':<22} {'cells':>7} {'build':>9} {'ratio':>6} {'error':>6} {'blurred':>8}"
+    print(header + f" {'colours':>8} {'bytes':>7}")
+    checks: list[tuple[str, bool]] = []
+    for cols, rows in SIZES:
+        label = f"{cols}x{rows}"
+        width, height = cols, rows * 2
+        reference = exact_area_average(image, width, height)
+        built = {
+            mode: render_cells(image, cols, rows, colors=mode)
+            for mode in ("truecolor", "256", "standard")
+        }
+        truecolor_ms = ms[f"mode truecolor {label}"]
+        results: dict[str, float] = {}
+        for name, mode, system in MODES:
+            cells = built[mode]
+            shown = cell_pixels(cells, system)
+            mean, blurred_mean = mode_errors(shown, reference, width, height)
+            results[name] = blurred_mean
+            build_ms = ms[f"mode {mode} {label}"]
+            colours = len(set(zip(*shown, strict=True)))
+            timing = (
+                f"{build_ms:7.2f}ms {build_ms / truecolor_ms:5.2f}x"
+                if mode != "truecolor" or name == "truecolor"
+                else f"{'(same cells)':>16}"
+            )
+            print(
+                f"{name:<22} {label:>7} {timing} {mean:6.2f} {blurred_mean:8.2f} "
+                f"{colours:8d} {frame_bytes(cells, system):7d}"
+            )
+        for bits, dithered_name, nearest_name, mode in (
+            ("256", "256 dithered", "256 nearest (before)", "256"),
+            ("16", "16 dithered", "16 nearest (before)", "standard"),
+        ):
+            dithered, nearest = results[dithered_name], results[nearest_name]
+            checks.append(
+                (
+                    f"{bits} colours {label}: blurred error {dithered:.2f} dithered vs "
+                    f"{nearest:.2f} nearest ({nearest / dithered:.1f}x lower, "
+                    f"budget >= {BUDGET_BLUR_GAIN:.0f}x)",
+                    nearest / dithered >= BUDGET_BLUR_GAIN,
+                )
+            )
+            if label == "160x80":
+                ratio = ms[f"mode {mode} {label}"] / truecolor_ms
+                checks.append(
+                    (
+                        f"{bits} colours {label}: building takes {ratio:.2f}x truecolor "
+                        f"(budget <= {BUDGET_MODE_RATIO:.1f}x)",
+                        ratio <= BUDGET_MODE_RATIO,
+                    )
+                )
+    return checks
+
+
 # Main ----------------------------------------------------------------------------------------
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--reps", type=int, default=21, help="timed samples per case")
+    parser.add_argument(
+        "--modes-only", action="store_true", help="only the 256 and 16 colour comparison"
+    )
     args = parser.parse_args()
 
     image = make_photo()
     image.load()
+    if args.modes_only:
+        print(f"1024x1024 photo-like image, median of {args.reps} interleaved samples per case")
+        ms = {n: t * 1000 for n, t in run_interleaved(mode_cases(image), args.reps).items()}
+        mode_checks = report_modes(image, ms)
+        for line, passed in mode_checks:
+            print(f"{'PASS' if passed else 'FAIL'}  {line}")
+        return 0 if all(passed for _, passed in mode_checks) else 1
     console = Console(width=400, color_system="truecolor", file=sys.stdout, force_terminal=True)
     cached = {size: render_cells(image, *size) for size in SIZES}
 
@@ -259,6 +429,7 @@ def main() -> int:
     }
     for name, call in downscale.items():
         cases[f"downscale {name}"] = (collect_only, call)
+    cases.update(mode_cases(image))
 
     print(f"1024x1024 photo-like image, median of {args.reps} interleaved samples per case")
     ms = {name: seconds * 1000 for name, seconds in run_interleaved(cases, args.reps).items()}
@@ -302,6 +473,7 @@ def main() -> int:
         )
     )
     checks += check_colours(image)
+    checks += report_modes(image, ms)
 
     for line, passed in checks:
         print(f"{'PASS' if passed else 'FAIL'}  {line}")
