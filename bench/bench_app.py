@@ -151,7 +151,8 @@ def make_bench_app(settings: Any, state_path: Path, poll_interval: float, emulat
     from textual import on
     from textual._compositor import CompositorUpdate
 
-    from sdtui.ui.app import JobMessage, SdtuiApp
+    from sdtui.ui.app import SdtuiApp
+    from sdtui.ui.messages import JobMessage
     from sdtui.ui.widgets.image_view import ImageView
 
     app_css = SdtuiApp.CSS_PATH
@@ -259,7 +260,7 @@ async def run_job(app: Any, pilot: Any, timeout: float, diagnose: bool = False) 
     before = (app.previews_received, app.previews_shown, app.updates, app.output_bytes)
     frames_before = set(app.preview_frames)
     output_seconds = app.output_seconds
-    history_before = len(app.history.entries)
+    history_before = len(app.main.history.entries)
     objects_before = len(gc.get_objects())  # outside the measured window: it costs ms
     profiler: CallbackProfiler | None = None
     if diagnose:
@@ -268,22 +269,25 @@ async def run_job(app: Any, pilot: Any, timeout: float, diagnose: bool = False) 
         profiler.install()
     start = time.perf_counter()
     await pilot.press("ctrl+g")
-    await wait_until(lambda: app.queue.current is not None, 10, "the job to start")
-    job = app.queue.current
-    await wait_until(lambda: not app.queue.busy, timeout, "the job to finish")
+    await wait_until(lambda: app.context.queue.current is not None, 10, "the job to start")
+    job = app.context.queue.current
+    await wait_until(lambda: not app.context.queue.busy, timeout, "the job to finish")
     await settle_workers(app)
     if job.error is not None:
         raise RuntimeError(f"the job failed: {job.error.message}")
     if job.outcome is None:
         raise RuntimeError("the job finished without an outcome")
     await wait_until(
-        lambda: bool(app.batch) and app.preview.shown_key == app.batch[0].key,
+        lambda: (
+            bool(app.main.preview.in_view.images)
+            and app.main.preview.view.shown_key == app.main.preview.in_view.images[0].key
+        ),
         timeout,
         "the first image of the batch on screen",
     )
     count = len(job.outcome.images)
     await wait_until(
-        lambda: len(app.history.entries) >= history_before + count,
+        lambda: len(app.main.history.entries) >= history_before + count,
         timeout,
         "the saved images in the history",
     )
@@ -309,7 +313,7 @@ async def run_job(app: Any, pilot: Any, timeout: float, diagnose: bool = False) 
         output_seconds=app.output_seconds - output_seconds,
         profiler=profiler,
         objects=(objects_before, objects_after),
-        cache_entries=len(app.cache),
+        cache_entries=len(app.context.cache),
         ticks=list(app.ticker.ticks),
         start=start,
         end=end,
@@ -373,7 +377,7 @@ async def drive(app: Any, args: argparse.Namespace, work: Path) -> Drive:
     from textual.widgets import Input
 
     async with app.run_test(size=SIZE) as pilot:
-        await wait_until(lambda: app.connected, 20, "the app to connect")
+        await wait_until(lambda: app.context.connected, 20, "the app to connect")
         await pilot.pause(0.3)
         idle_start = time.perf_counter()
         await asyncio.sleep(1.0)

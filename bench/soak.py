@@ -69,16 +69,18 @@ async def soak(url: str, out: Path, count: int) -> int:
     rss_at: dict[int, float] = {}
     started = time.perf_counter()
     async with app.run_test(size=(140, 45)) as pilot:
-        while not app.connected:
+        while not app.context.connected:
             await pilot.pause(0.05)
         app.query_one("#prompt").load_text("soak test, a lighthouse")  # type: ignore[attr-defined]
         for field, value in (("steps", "2"), ("width", "64"), ("height", "64")):
             app.query_one(f"#{field}", Input).value = value
         for n in range(1, count + 1):
             app.query_one("#seed", Input).value = str(n)
-            app.action_generate()
-            job = app.queue.current or (app.queue.pending[-1] if app.queue.pending else None)
-            while app.queue.busy:
+            app.main.action_generate()
+            job = app.context.queue.current or (
+                app.context.queue.pending[-1] if app.context.queue.pending else None
+            )
+            while app.context.queue.busy:
                 await pilot.pause(0.005)
             if job is not None and job.state is not JobState.DONE:
                 failures.append(f"job {n}: {job.state.value} {job.error}")
@@ -90,7 +92,7 @@ async def soak(url: str, out: Path, count: int) -> int:
                 print(f"{n:5d} jobs  {elapsed:6.1f}s  rss {rss_at[n]:7.1f} MB", flush=True)
         await app.workers.wait_for_complete()
         await pilot.pause(0.5)
-        history_size = len(app.history.entries)
+        history_size = len(app.main.history.entries)
     files = sorted(out.rglob("*.png"))
     seeds = set()
     for path in files:

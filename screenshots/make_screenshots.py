@@ -44,7 +44,7 @@ async def main() -> None:
         settings = Settings(url=server.url, out=Path(tmp) / "out")
         app = SdtuiApp(settings, demo=True, state_path=Path(tmp) / "state.json", poll_interval=0.2)
         async with app.run_test(size=SIZE) as pilot:
-            await wait_for(pilot, lambda: app.connected)
+            await wait_for(pilot, lambda: app.context.connected)
             for prompt, seed in (
                 ("lighthouse on a cliff in a storm, dramatic sky", "7"),
                 ("snowy mountain village at night, warm windows", "2024"),
@@ -53,7 +53,7 @@ async def main() -> None:
                     app, prompt, "blurry, lowres", steps="12", seed=seed, width="512", height="512"
                 )
                 await pilot.press("ctrl+g")
-                await wait_for(pilot, lambda: not app.queue.busy)
+                await wait_for(pilot, lambda: not app.context.queue.busy)
                 await app.workers.wait_for_complete()
             await fill(
                 app,
@@ -65,10 +65,10 @@ async def main() -> None:
                 height="512",
             )
             await pilot.press("ctrl+g")
-            await wait_for(pilot, lambda: app._live_frame >= 6)
+            await wait_for(pilot, lambda: app.main.preview.live_frames >= 6)
             await pilot.pause(0.3)
             app.save_screenshot(str(HERE / "generating.svg"))
-            await wait_for(pilot, lambda: not app.queue.busy)
+            await wait_for(pilot, lambda: not app.context.queue.busy)
             await app.workers.wait_for_complete()
             await pilot.pause(0.5)
             app.save_screenshot(str(HERE / "finished.svg"))

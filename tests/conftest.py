@@ -13,6 +13,12 @@ from sdtui.demo import DemoServer
 FAST_STEP_DELAY = 0.002
 
 
+@pytest.fixture(autouse=True)
+def truecolor_terminal(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Apps build their cells for the terminal's colours: test in truecolor, whatever TERM is."""
+    monkeypatch.setenv("COLORTERM", "truecolor")
+
+
 @pytest.fixture
 def demo_server() -> Iterator[DemoServer]:
     """A started demo server with very short sampling steps."""

@@ -11,15 +11,16 @@ from typing import Any
 
 import pytest
 from PIL import Image
-from textual.widgets import Input, ProgressBar, Static, TextArea
+from textual.widgets import Input, ProgressBar, TextArea
 
 from sdtui.images.png import set_text_chunk
 from sdtui.store import ImageStore
-from sdtui.ui import app as app_module
 from sdtui.ui.app import SdtuiApp
-from sdtui.ui.screens.confirm import ChoiceScreen
-from sdtui.ui.widgets.connection_bar import ConnectionBar
+from sdtui.ui.dialogs.choice import ChoiceDialog
+from sdtui.ui.widgets import history_panel as history_module
+from sdtui.ui.widgets.connection_bar import ConnectionBar, ConnState
 from sdtui.ui.widgets.job_progress import JobProgress
+from sdtui.ui.widgets.server_banner import ServerBanner
 from tests.faulty import FaultyServer, Reply, Seen, json_reply
 from tests.tui import SIZE, make_app, notifications, set_form, wait_for
 
@@ -49,7 +50,7 @@ def png_bytes(size: tuple[int, int] = (64, 64)) -> bytes:
 
 
 def banner_text(app: SdtuiApp) -> str:
-    return str(app.query_one("#banner", Static).render())
+    return str(app.query_one("#banner", ServerBanner).render())
 
 
 async def test_api_not_enabled_says_add_api(tmp_path: Path) -> None:
@@ -65,7 +66,7 @@ async def test_unresolvable_host_names_it(tmp_path: Path) -> None:
     async with app.run_test(size=SIZE) as pilot:
         await wait_for(pilot, lambda: app.query_one("#banner").has_class("-shown"))
         assert "no-such-host.invalid" in banner_text(app)
-        assert app.query_one(ConnectionBar).state == "offline"
+        assert app.query_one(ConnectionBar).state is ConnState.OFFLINE
 
 
 @pytest.mark.parametrize(
@@ -93,7 +94,7 @@ async def test_server_failure_keeps_the_form_and_says_why(
     server = demo_factory(step_delay=0.0)
     app = make_app(server.url, tmp_path)
     async with app.run_test(size=SIZE) as pilot:
-        await wait_for(pilot, lambda: app.connected)
+        await wait_for(pilot, lambda: app.context.connected)
         await pilot.press(*"too big")
         set_form(app, width="2048", height="2048", batch_size="8")
         await pilot.press("ctrl+g")
@@ -109,7 +110,7 @@ async def test_busy_server_offers_a_retry(tmp_path: Path) -> None:
     with FaultyServer(api_routes(post_txt2img=busy)) as server:
         app = make_app(server.url, tmp_path)
         async with app.run_test(size=SIZE) as pilot:
-            await wait_for(pilot, lambda: app.connected)
+            await wait_for(pilot, lambda: app.context.connected)
             await pilot.press(*"x", "ctrl+g")
             await wait_for(pilot, lambda: any("busy" in n for n in notifications(app)))
             message = next(n for n in notifications(app) if "busy" in n)
@@ -121,7 +122,7 @@ async def test_dropped_connection_mid_job_keeps_everything(tmp_path: Path) -> No
     with FaultyServer(api_routes(post_txt2img=dropped)) as server:
         app = make_app(server.url, tmp_path)
         async with app.run_test(size=SIZE) as pilot:
-            await wait_for(pilot, lambda: app.connected)
+            await wait_for(pilot, lambda: app.context.connected)
             await pilot.press(*"my precious prompt", "ctrl+g")
             await wait_for(pilot, lambda: any("broke" in n for n in notifications(app)))
             assert app.query_one("#prompt", TextArea).text == "my precious prompt"
@@ -141,14 +142,14 @@ async def test_server_without_progress_shows_an_indeterminate_bar(tmp_path: Path
     with FaultyServer(api_routes(post_txt2img=slow_txt2img)) as server:
         app = make_app(server.url, tmp_path)
         async with app.run_test(size=SIZE) as pilot:
-            await wait_for(pilot, lambda: app.connected)
+            await wait_for(pilot, lambda: app.context.connected)
             await pilot.press(*"kobold", "ctrl+g")
             bar = app.query_one("#progress-bar", ProgressBar)
             await wait_for(pilot, lambda: bar.total is None)
             assert "no progress" in app.query_one(JobProgress).status_text
-            await wait_for(pilot, lambda: not app.queue.busy)
-            await wait_for(pilot, lambda: len(app.history.entries) == 1)
-            assert app.history.entries[0].prompt == "kobold"  # infotext built from the request
+            await wait_for(pilot, lambda: not app.context.queue.busy)
+            await wait_for(pilot, lambda: len(app.main.history.entries) == 1)
+            assert app.main.history.entries[0].prompt == "kobold"  # infotext built from the request
 
 
 async def test_server_text_never_drives_the_terminal(tmp_path: Path) -> None:
@@ -161,7 +162,7 @@ async def test_server_text_never_drives_the_terminal(tmp_path: Path) -> None:
     with FaultyServer(routes) as server:
         app = make_app(server.url, tmp_path)
         async with app.run_test(size=SIZE) as pilot:
-            await wait_for(pilot, lambda: app.connected)
+            await wait_for(pilot, lambda: app.context.connected)
             bar_text = str(app.query_one(ConnectionBar).render())
             assert (
                 "[bold]evil[/]" in bar_text and "\x1b" not in bar_text and "pwned" not in bar_text
@@ -182,15 +183,15 @@ async def test_history_skips_corrupt_files_with_a_note(tmp_path: Path) -> None:
     (folder / "bad.png").write_bytes(b"\x89PNG\r\n\x1a\nthis is not a png")
     app = make_app("http://127.0.0.1:9", tmp_path)
     async with app.run_test(size=SIZE) as pilot:
-        await wait_for(pilot, lambda: len(app.history.entries) == 1)
-        assert app.history.entries[0].prompt == "good one"
+        await wait_for(pilot, lambda: len(app.main.history.entries) == 1)
+        assert app.main.history.entries[0].prompt == "good one"
         await wait_for(pilot, lambda: any("bad.png" in n for n in notifications(app)))
 
 
 async def test_images_saved_by_another_instance_appear(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(app_module, "RESCAN_SECONDS", 0.2)
+    monkeypatch.setattr(history_module, "RESCAN_SECONDS", 0.2)
     app = make_app("http://127.0.0.1:9", tmp_path)
     async with app.run_test(size=SIZE) as pilot:
         await pilot.pause(0.3)
@@ -202,9 +203,9 @@ async def test_images_saved_by_another_instance_appear(
             prompt="from elsewhere",
             seed=9,
         )
-        await wait_for(pilot, lambda: any(e.path == path for e in app.history.entries))
+        await wait_for(pilot, lambda: any(e.path == path for e in app.main.history.entries))
         path.unlink()
-        await wait_for(pilot, lambda: not app.history.entries)
+        await wait_for(pilot, lambda: not app.main.history.entries)
 
 
 async def test_quit_during_a_job_asks_and_can_interrupt(
@@ -213,17 +214,17 @@ async def test_quit_during_a_job_asks_and_can_interrupt(
     server = demo_factory(step_delay=0.05)
     app = make_app(server.url, tmp_path)
     async with app.run_test(size=SIZE) as pilot:
-        await wait_for(pilot, lambda: app.connected)
+        await wait_for(pilot, lambda: app.context.connected)
         set_form(app, steps="150", width="64", height="64")
         await pilot.press(*"long", "ctrl+g")
-        await wait_for(pilot, lambda: app.queue.current is not None)
+        await wait_for(pilot, lambda: app.context.queue.current is not None)
         await pilot.press("ctrl+q")
-        await wait_for(pilot, lambda: isinstance(app.screen, ChoiceScreen))
+        await wait_for(pilot, lambda: isinstance(app.screen, ChoiceDialog))
         await pilot.press("escape")  # keep working
-        await wait_for(pilot, lambda: not isinstance(app.screen, ChoiceScreen))
+        await wait_for(pilot, lambda: not isinstance(app.screen, ChoiceDialog))
         assert app.is_running
         await pilot.press("ctrl+q")
-        await wait_for(pilot, lambda: isinstance(app.screen, ChoiceScreen))
+        await wait_for(pilot, lambda: isinstance(app.screen, ChoiceDialog))
         await pilot.click("#choice-interrupt")
         await wait_for(pilot, lambda: not app.is_running, timeout=5)
     import httpx
@@ -243,14 +244,14 @@ async def test_resizing_while_rendering_does_not_crash(
     server = demo_factory(step_delay=0.01)
     app = make_app(server.url, tmp_path)
     async with app.run_test(size=SIZE) as pilot:
-        await wait_for(pilot, lambda: app.connected)
+        await wait_for(pilot, lambda: app.context.connected)
         set_form(app, width="1024", height="1024", steps="10")
         await pilot.press(*"resize me", "ctrl+g")
         for size in ((100, 30), (60, 20), (200, 60), (30, 10), (140, 45)):
             await pilot.resize_terminal(*size)
             await pilot.pause(0.05)
-        await wait_for(pilot, lambda: not app.queue.busy, timeout=20)
+        await wait_for(pilot, lambda: not app.context.queue.busy, timeout=20)
         await app.workers.wait_for_complete()
         await pilot.pause(0.2)
-        assert app.preview.cell_image is not None
+        assert app.main.preview.view.cell_image is not None
         assert app.is_running

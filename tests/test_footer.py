@@ -13,7 +13,7 @@ from sdtui.ui.widgets.footer import Footer
 from sdtui.ui.widgets.job_progress import JobProgress
 from tests.tui import SIZE, job_is_sampling, make_app, notifications, set_form, wait_for
 
-APP_KEYS = ["Generate", "Interrupt", "Skip", "Reuse", "Full view", "History", "Quit"]
+APP_KEYS = ["Generate", "Interrupt", "Skip", "Reuse", "Full view", "History", "Keys", "Quit"]
 
 
 def footer_keys(app: SdtuiApp) -> list[FooterKey]:
@@ -39,7 +39,7 @@ async def test_app_keys_keep_their_declared_order_whatever_has_focus(tmp_path: P
         assert [name for name, _ in shown(app)] == APP_KEYS
         assert footer_keys(app)[-1].has_class("-command-palette")
 
-        app.history.list_view.focus()
+        app.main.history.list_view.focus()
         await pilot.pause(0.1)
         names = [name for name, _ in shown(app)]
         # The focused history's own keys first, then the app's, in the same order as before.
@@ -60,19 +60,19 @@ async def test_a_job_restyles_interrupt_in_place_without_recomposing(
     server = demo_factory(step_delay=0.03)
     app = make_app(server.url, tmp_path)
     async with app.run_test(size=SIZE) as pilot:
-        await wait_for(pilot, lambda: app.connected)
+        await wait_for(pilot, lambda: app.context.connected)
         await pilot.pause(0.1)
         before = footer_keys(app)
         assert ("Interrupt", False) in shown(app) and ("Skip", False) in shown(app)
 
         set_form(app, steps="30", width="64", height="64", batch_count="2")
         await pilot.press(*"a fox", "ctrl+g")
-        await wait_for(pilot, lambda: app.queue.current is not None)
+        await wait_for(pilot, lambda: app.context.queue.current is not None)
         await wait_for(pilot, lambda: ("Interrupt", True) in shown(app))
         assert ("Skip", True) in shown(app)  # a batch count of 2: skipping means something
         assert footer_keys(app) == before  # the very same widgets: restyled, not re-composed
 
-        await wait_for(pilot, lambda: not app.queue.busy, timeout=10)
+        await wait_for(pilot, lambda: not app.context.queue.busy, timeout=10)
         await wait_for(pilot, lambda: ("Interrupt", False) in shown(app))
         assert ("Skip", False) in shown(app)
         assert footer_keys(app) == before
@@ -86,7 +86,7 @@ async def test_clicking_interrupt_acts_only_while_a_job_runs(
     server = demo_factory(step_delay=0.05)
     app = make_app(server.url, tmp_path)
     async with app.run_test(size=SIZE) as pilot:
-        await wait_for(pilot, lambda: app.connected)
+        await wait_for(pilot, lambda: app.context.connected)
         await pilot.pause(0.1)
         [interrupt] = [k for k in footer_keys(app) if k.action == "interrupt"]
         await pilot.click(interrupt)
@@ -98,7 +98,7 @@ async def test_clicking_interrupt_acts_only_while_a_job_runs(
         await wait_for(pilot, lambda: job_is_sampling(app))
         await wait_for(pilot, lambda: ("Interrupt", True) in shown(app))
         await pilot.click(interrupt)
-        await wait_for(pilot, lambda: not app.queue.busy, timeout=5)
+        await wait_for(pilot, lambda: not app.context.queue.busy, timeout=5)
         await pilot.pause(0.2)
         assert "interrupted" in app.query_one(JobProgress).status_text
         assert ("Interrupt", False) in shown(app)

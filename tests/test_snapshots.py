@@ -27,7 +27,7 @@ FIXED_TIME = 1_700_000_000  # 2023-11-14: shown as a date, the same every day
 async def _steady(pilot: Any, app: SdtuiApp, *, connected: bool) -> None:
     loop = asyncio.get_running_loop()
     deadline = loop.time() + 15
-    while app.connected != connected or (
+    while app.context.connected != connected or (
         not connected and not app.query_one("#banner").has_class("-shown")
     ):
         if loop.time() > deadline:

@@ -35,7 +35,7 @@ async def wait_for(pilot: Any, condition: Callable[[], bool], timeout: float = 1
 
 def job_is_sampling(app: SdtuiApp) -> bool:
     """A job runs and the server has reported progress for it (so it can be interrupted)."""
-    job = app.queue.current
+    job = app.context.queue.current
     return job is not None and job.last_progress is not None
 
 

@@ -156,6 +156,11 @@ class JobQueue:
                 self._current = None
             self._emit("finished", job)
 
+    async def wait_idle(self, poll: float = 0.05) -> None:
+        """Return once no job runs or waits (the last one's images are saved by then)."""
+        while self.busy and not self._closed:
+            await asyncio.sleep(poll)
+
     def close(self) -> None:
         self._closed = True
         self._wake.set()

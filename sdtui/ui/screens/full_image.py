@@ -1,38 +1,38 @@
-"""One image filling the terminal, with its parameters underneath."""
+"""One image filling the terminal, with its parameters underneath (wrapped, never cut)."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Hashable
+from typing import ClassVar
 
 from PIL import Image
 from rich.text import Text
 from textual.app import ComposeResult
-from textual.binding import Binding
+from textual.binding import BindingType
+from textual.containers import VerticalScroll
 from textual.screen import Screen
 from textual.widgets import Static
 
+from sdtui.engine.batch import ShownImage
 from sdtui.render import RenderCache
-from sdtui.text import one_line
+from sdtui.text import one_line, strip_control
+from sdtui.ui.actions import bindings
 from sdtui.ui.widgets.footer import Footer
 from sdtui.ui.widgets.image_view import ImageView
 
-# (image opener, cache key, caption) for each image the screen can step through
-ImageSource = tuple[Callable[[], Image.Image], Hashable, str]
-
 
 class FullImageScreen(Screen[None]):
-    BINDINGS = [
-        Binding("escape,q,ctrl+o", "app.pop_screen", "Close", id="full.close"),
-        Binding("left,[", "step(-1)", "Previous", id="full.previous"),
-        Binding("right,]", "step(1)", "Next", id="full.next"),
-    ]
+    BINDINGS: ClassVar[list[BindingType]] = bindings("full")
 
     DEFAULT_CSS = """
     FullImageScreen ImageView { height: 1fr; }
-    FullImageScreen #caption { height: auto; max-height: 4; padding: 0 1; background: $panel; }
+    FullImageScreen #caption-box {
+        height: auto; max-height: 33%; background: $panel; padding: 0 1;
+        scrollbar-size-vertical: 1;
+    }
+    FullImageScreen #caption { height: auto; }
     """
 
-    def __init__(self, images: list[ImageSource], index: int, cache: RenderCache | None) -> None:
+    def __init__(self, images: list[ShownImage], index: int, cache: RenderCache | None) -> None:
         super().__init__()
         self.images = images
         self.index = index
@@ -40,22 +40,28 @@ class FullImageScreen(Screen[None]):
 
     def compose(self) -> ComposeResult:
         yield ImageView(cache=self.cache, id="full-view")
-        yield Static("", id="caption", markup=False)
+        with VerticalScroll(id="caption-box", can_focus=False):
+            yield Static("", id="caption", markup=False)
         yield Footer()
 
     def on_mount(self) -> None:
         self._show()
 
     def _show(self) -> None:
-        opener, key, caption = self.images[self.index]
+        shown = self.images[self.index]
         try:
-            image = opener()
+            image = shown.open()
         except (OSError, ValueError, Image.DecompressionBombError) as exc:
             self.notify(f"Cannot open the image: {one_line(str(exc))}", severity="error")
             return
-        self.query_one(ImageView).set_image(image, key)
-        position = f"{self.index + 1}/{len(self.images)} · " if len(self.images) > 1 else ""
-        self.query_one("#caption", Static).update(Text(position + caption))
+        self.query_one(ImageView).set_image(image, shown.key)
+        caption = Text()
+        if len(self.images) > 1:
+            caption.append(f"{self.index + 1}/{len(self.images)} · ", style="bold")
+        if shown.path is not None:
+            caption.append(strip_control(str(shown.path), keep_newlines=False) + "\n", style="dim")
+        caption.append(strip_control(shown.infotext) or "(no generation parameters stored)")
+        self.query_one("#caption", Static).update(caption)
 
     def action_step(self, delta: int) -> None:
         if len(self.images) > 1:

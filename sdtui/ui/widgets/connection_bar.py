@@ -1,54 +1,153 @@
-"""The top line: which server, whether it answers, which model is loaded, and the time."""
+"""The top line: which server, whether it answers, which model is loaded, and the time.
+
+The bar owns the link to the server: it connects (retrying calmly while the server cannot be
+reached), keeps checking that the server still answers while nothing else talks to it, and
+switches models. What it learns goes up as messages; server text is shown as plain text.
+"""
 
 from __future__ import annotations
 
+import asyncio
+import enum
 from datetime import datetime
 
 from rich.text import Text
+from textual import work
 from textual.reactive import reactive
 from textual.widget import Widget
 
+from sdtui.api import ApiError, ErrorKind
+from sdtui.engine.server import ServerFacts
 from sdtui.text import one_line
+from sdtui.ui.context import AppContext
+from sdtui.ui.messages import ModelLoaded, ServerConnected, ServerOffline
+
+RETRY_DELAYS = (2.0, 5.0, 10.0, 20.0, 30.0)
+HEARTBEAT_SECONDS = 4.0  # a server that died is noticed within about this plus a connect timeout
+
+
+class ConnState(enum.Enum):
+    CONNECTING = ("connecting…", "bold yellow")
+    CONNECTED = ("connected", "bold green")
+    OFFLINE = ("offline", "bold red")
+    LOADING = ("loading model…", "bold yellow")
+
+    @property
+    def label(self) -> str:
+        return self.value[0]
+
+    @property
+    def dot_style(self) -> str:
+        return self.value[1]
 
 
 class ConnectionBar(Widget):
-    """State is set by the app; server text is shown as plain text, never as markup."""
-
     DEFAULT_CSS = """
     ConnectionBar { height: 1; background: $panel; color: $text; padding: 0 1; }
     """
 
-    url: reactive[str] = reactive("")
-    state: reactive[str] = reactive("connecting")  # connecting | connected | offline | loading
+    state: reactive[ConnState] = reactive(ConnState.CONNECTING)
     model: reactive[str] = reactive("")
-    demo: reactive[bool] = reactive(False)
     show_clock: reactive[bool] = reactive(True)
+
+    def __init__(self, context: AppContext, *, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self.context = context
 
     def on_mount(self) -> None:
         self.set_interval(30, self.refresh)
+        self.set_interval(HEARTBEAT_SECONDS, self._heartbeat)
+
+    # -- the link -------------------------------------------------------------------------------
+
+    @work(exclusive=True, group="connect", exit_on_error=False, description="connecting")
+    async def connect(self) -> None:
+        """Learn the server's lists and model; retry calmly while it cannot be reached."""
+        client = self.context.client
+        attempt = 0
+        while True:
+            self.state = ConnState.CONNECTING
+            try:
+                options = await client.get_options()
+                models = await client.sd_models()
+                samplers = await client.samplers()
+                try:
+                    schedulers = await client.schedulers()
+                except ApiError as exc:
+                    if exc.kind is not ErrorKind.NOT_FOUND:
+                        raise
+                    schedulers = []  # older servers have no schedulers list
+            except ApiError as exc:
+                delay = RETRY_DELAYS[min(attempt, len(RETRY_DELAYS) - 1)]
+                attempt += 1
+                self._offline(f"{exc.message} · retrying in {delay:.0f}s")
+                await asyncio.sleep(delay)
+                continue
+            current = options.get("sd_model_checkpoint")
+            facts = ServerFacts(
+                samplers, schedulers, models, current if isinstance(current, str) else None
+            )
+            self.context.facts = facts
+            self.context.connected = True
+            self.model = facts.model_title or ""
+            self.state = ConnState.CONNECTED
+            self.post_message(ServerConnected(facts))
+            return
+
+    def _heartbeat(self) -> None:
+        if self.state is ConnState.CONNECTED:  # not while connecting or loading a model
+            self._check()
+
+    @work(exclusive=True, group="heartbeat", exit_on_error=False, description="checking the server")
+    async def _check(self) -> None:
+        """A cheap call with no key pressed: a server that died is noticed within seconds."""
+        try:
+            await self.context.client.samplers()
+        except ApiError as exc:
+            if self.state is ConnState.CONNECTED and exc.kind in (
+                ErrorKind.UNREACHABLE,
+                ErrorKind.DROPPED,
+                ErrorKind.TIMEOUT,
+            ):
+                self._offline(exc.message)
+                self.connect()
+
+    def _offline(self, reason: str) -> None:
+        self.context.connected = False
+        self.state = ConnState.OFFLINE
+        self.post_message(ServerOffline(reason))
+
+    @work(exclusive=True, group="model", exit_on_error=False, description="switching model")
+    async def switch_model(self, title: str) -> None:
+        previous = self.model or None
+        self.state = ConnState.LOADING
+        self.notify(f"Loading {one_line(title, 60)}…", timeout=3)
+        try:
+            await self.context.client.set_model(title)
+        except ApiError as exc:
+            self.state = ConnState.CONNECTED if self.context.connected else ConnState.OFFLINE
+            self.notify(exc.message, severity="error", timeout=8)
+            self.post_message(ModelLoaded(previous, failed=True))
+            return
+        self.context.facts = self.context.facts.with_model(title)
+        self.model = title
+        self.state = ConnState.CONNECTED
+        self.notify(f"Model loaded: {one_line(title, 60)}", timeout=3)
+        self.post_message(ModelLoaded(title))
+
+    # -- drawing --------------------------------------------------------------------------------
 
     def render(self) -> Text:
-        dot_style = {
-            "connected": "bold green",
-            "offline": "bold red",
-            "connecting": "bold yellow",
-            "loading": "bold yellow",
-        }.get(self.state, "yellow")
-        label = {
-            "connected": "connected",
-            "offline": "offline",
-            "connecting": "connecting…",
-            "loading": "loading model…",
-        }.get(self.state, self.state)
+        state = self.state
         text = Text(no_wrap=True, overflow="ellipsis")
         text.append("sdtui", style="bold")
-        if self.demo:
+        if self.context.demo:
             text.append(" demo", style="italic")
         text.append(" · ")
-        text.append(one_line(self.url, 80))
+        text.append(one_line(self.context.url, 80))
         text.append(" ")
-        text.append("●", style=dot_style)
-        text.append(f" {label}")
+        text.append("●", style=state.dot_style)
+        text.append(f" {state.label}")
         if self.model:
             text.append(" · model ")
             text.append(one_line(self.model, 80), style="bold")

@@ -29,6 +29,8 @@ from textual.binding import Binding
 from textual.widgets import Footer as TextualFooter
 from textual.widgets._footer import FooterKey, FooterLabel, KeyGroup
 
+from sdtui.ui.actions import BY_ID
+
 if TYPE_CHECKING:
     from textual.screen import Screen
 
@@ -60,7 +62,7 @@ class Footer(TextualFooter):
 
     def _keys(self, screen: Screen[object]) -> list[_Key]:
         """The keys to show for ``screen``: one per action of each widget, focused widgets' keys
-        first, then the app's in the order it declares them, then the command palette's.
+        first, then the screen's and the app's in the order they declare them, then the command palette's.
 
         (Textual keeps one key per action name, so the history's "Load" (l, action ``reuse``)
         hid the app's "Reuse" (ctrl+r, also ``reuse``) whenever the history had focus.)"""
@@ -69,14 +71,19 @@ class Footer(TextualFooter):
         widget_keys: list[_Key] = []
         app_keys: list[_Key] = []
         seen: set[tuple[int, str]] = set()  # one key per action of each widget (d, delete)
+        narrow = screen.has_class("-narrow")
         for namespace, binding, enabled, tooltip in active.values():
             action = (id(namespace), binding.action)
             if not binding.show or action in seen:
                 continue
+            spec = BY_ID.get(binding.id or "")
+            if narrow and spec is not None and not spec.narrow:
+                continue  # under 120 columns only the keys that matter most (f1 lists all)
             seen.add(action)
             key = _Key(binding, app.get_key_display(binding), enabled, tooltip)
-            (app_keys if namespace is app else widget_keys).append(key)
-        declared = {action: n for n, action in enumerate(_declared_actions(app))}
+            (app_keys if namespace is app or namespace is screen else widget_keys).append(key)
+        declared_order = [*_declared_actions(screen), *_declared_actions(app)]
+        declared = {action: n for n, action in enumerate(declared_order)}
         app_keys.sort(key=lambda k: declared.get(k.binding.action, len(declared)))
         keys = widget_keys + app_keys
         if self.show_command_palette and app.ENABLE_COMMAND_PALETTE:
@@ -127,6 +134,11 @@ class Footer(TextualFooter):
         # Like Textual's footer: the palette key keeps its own look when the footer is compact.
         return footer_key if key.palette else footer_key.data_bind(compact=Footer.compact)
 
+    def on_resize(self) -> None:
+        """Crossing the narrow breakpoint changes which keys are shown."""
+        if self._composed is not None and self.is_attached:
+            self.call_after_refresh(self.bindings_changed, self.screen)
+
     def bindings_changed(self, screen: Screen[object]) -> None:
         composed = self._composed
         if (
@@ -172,7 +184,7 @@ class Footer(TextualFooter):
             ]
 
 
-def _declared_actions(app: object) -> Iterator[str]:
-    """The actions of the app's class-level BINDINGS, in order (Binding objects or tuples)."""
-    for entry in getattr(type(app), "BINDINGS", ()):
+def _declared_actions(node: object) -> Iterator[str]:
+    """The actions of a screen's or the app's class-level BINDINGS, in order."""
+    for entry in getattr(type(node), "BINDINGS", ()):
         yield entry.action if isinstance(entry, Binding) else str(entry[1])

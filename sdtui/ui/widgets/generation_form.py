@@ -2,18 +2,22 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import contextlib
 
 from textual import on
 from textual.app import ComposeResult
 from textual.containers import Grid, Vertical
 from textual.message import Message
-from textual.validation import Function, Integer, Number, ValidationResult, Validator
-from textual.widgets import Input, Label, Select, Static, TextArea
+from textual.validation import ValidationResult, Validator
+from textual.widgets import Input, Label, Select, Static
 
 from sdtui.api import GenerationRequest, Sampler, Scheduler, SdModel
+from sdtui.engine import limits
+from sdtui.engine.names import UnknownName, match_sampler, match_scheduler
 from sdtui.images.infotext import Infotext
 from sdtui.text import one_line, strip_control
+from sdtui.ui.actions import KeyMap
+from sdtui.ui.widgets.prompt_editor import PromptEditor
 
 SIZE_PRESETS: tuple[tuple[int, int], ...] = (
     (512, 512),
@@ -28,7 +32,26 @@ SIZE_PRESETS: tuple[tuple[int, int], ...] = (
     (768, 1344),
     (1344, 768),
 )
-MAX_SEED = 2**32 - 1
+
+# Widget id → the field's name in sdtui.engine.limits (the CLI checks the same ranges).
+FIELDS: dict[str, str] = {
+    "steps": "steps",
+    "cfg": "cfg",
+    "width": "width",
+    "height": "height",
+    "seed": "seed",
+    "batch-size": "batch_size",
+    "batch-count": "batch_count",
+}
+DEFAULTS: dict[str, str] = {
+    "steps": "20",
+    "cfg": "7.0",
+    "seed": "-1",
+    "batch-size": "1",
+    "width": "512",
+    "height": "512",
+    "batch-count": "1",
+}
 
 
 class FormError(ValueError):
@@ -40,78 +63,19 @@ class FormError(ValueError):
         self.message = message
 
 
-def _multiple_of_8(value: str) -> bool:
-    try:
-        return int(value) % 8 == 0
-    except ValueError:
-        return True  # the Integer validator reports that
+class InRange(Validator):
+    """A field's range, as sdtui.engine.limits has it."""
 
+    def __init__(self, field: str) -> None:
+        super().__init__()
+        self.field = field
 
-@dataclass(frozen=True)
-class FieldSpec:
-    id: str
-    label: str
-    validators: tuple[Validator, ...]
-    tooltip: str
-
-
-FIELDS: dict[str, FieldSpec] = {
-    spec.id: spec
-    for spec in (
-        FieldSpec(
-            "steps",
-            "Steps",
-            (Integer(1, 150, failure_description="Steps must be a whole number from 1 to 150"),),
-            "Sampling steps (1-150)",
-        ),
-        FieldSpec(
-            "cfg",
-            "CFG",
-            (Number(1, 30, failure_description="CFG must be a number from 1 to 30"),),
-            "Classifier-free guidance scale",
-        ),
-        FieldSpec(
-            "seed",
-            "Seed",
-            (
-                Integer(
-                    -1, MAX_SEED, failure_description="Seed must be -1 (random) or 0 to 4294967295"
-                ),
-            ),
-            "-1 picks a random seed",
-        ),
-        FieldSpec(
-            "width",
-            "Width",
-            (
-                Integer(64, 2048, failure_description="Width must be 64 to 2048 pixels"),
-                Function(_multiple_of_8, "Width must be a multiple of 8"),
-            ),
-            "Image width in pixels",
-        ),
-        FieldSpec(
-            "height",
-            "Height",
-            (
-                Integer(64, 2048, failure_description="Height must be 64 to 2048 pixels"),
-                Function(_multiple_of_8, "Height must be a multiple of 8"),
-            ),
-            "Image height in pixels",
-        ),
-        FieldSpec(
-            "batch-size",
-            "Batch",
-            (Integer(1, 8, failure_description="Batch size must be 1 to 8 images"),),
-            "Images per batch (generated together)",
-        ),
-        FieldSpec(
-            "batch-count",
-            "× Count",
-            (Integer(1, 100, failure_description="Batch count must be 1 to 100"),),
-            "Number of batches (run one after another)",
-        ),
-    )
-}
+    def validate(self, value: str) -> ValidationResult:
+        try:
+            limits.parse(self.field, value)
+        except limits.LimitError as exc:
+            return self.failure(exc.message)
+        return self.success()
 
 
 class GenerationForm(Vertical):
@@ -130,8 +94,9 @@ class GenerationForm(Vertical):
             super().__init__()
             self.message = message
 
-    def __init__(self, *, id: str | None = None) -> None:
+    def __init__(self, keys: KeyMap | None = None, *, id: str | None = None) -> None:
         super().__init__(id=id)
+        self.keys = keys or KeyMap()
         self._wanted: dict[str, str | None] = {"sampler": None, "scheduler": None, "model": None}
         self._errors: dict[str, str] = {}
         # What each select offers, kept here (Select does not expose its options).
@@ -142,38 +107,22 @@ class GenerationForm(Vertical):
         }
 
     def compose(self) -> ComposeResult:
-        prompt = TextArea(id="prompt", soft_wrap=True, tab_behavior="focus")
+        prompt = PromptEditor(id="prompt", soft_wrap=True, tab_behavior="focus")
         prompt.border_title = "Prompt"
-        negative = TextArea(id="negative", soft_wrap=True, tab_behavior="focus")
+        negative = PromptEditor(id="negative", soft_wrap=True, tab_behavior="focus")
         negative.border_title = "Negative prompt"
         yield prompt
         yield negative
         with Grid(id="settings"):
-            for field_id, default in (
-                ("steps", "20"),
-                ("cfg", "7.0"),
-                ("seed", "-1"),
-                ("batch-size", "1"),
-                ("width", "512"),
-                ("height", "512"),
-            ):
-                yield from self._field(field_id, default)
-            yield Label("Count", classes="field-label")
-            yield Input(
-                "1",
-                id="batch-count",
-                compact=True,
-                validators=list(FIELDS["batch-count"].validators),
-                tooltip=FIELDS["batch-count"].tooltip,
-                restrict=r"-?[0-9.]*",
-            )
+            for field_id in FIELDS:
+                yield from self._field(field_id)
             yield Label("Size", classes="field-label")
             yield Select(
-                [(f"{w} × {h}", (w, h)) for w, h in SIZE_PRESETS],
+                [(f"{w}×{h}", (w, h)) for w, h in SIZE_PRESETS],
                 id="size-preset",
                 compact=True,
-                prompt="preset",
-                tooltip="Common sizes (ctrl+t swaps width and height)",
+                prompt="custom",
+                tooltip=f"Common sizes ({self.keys.name('swap_size')} swaps width and height)",
             )
         with Grid(id="choices"):
             yield Label("Sampler", classes="field-label")
@@ -184,15 +133,15 @@ class GenerationForm(Vertical):
             yield Select([], id="model", compact=True, prompt="loaded model")
         yield Static("", id="form-error")
 
-    def _field(self, field_id: str, default: str) -> ComposeResult:
-        spec = FIELDS[field_id]
-        yield Label(spec.label, classes="field-label")
+    def _field(self, field_id: str) -> ComposeResult:
+        limit = limits.LIMITS[FIELDS[field_id]]
+        yield Label(limit.label, classes="field-label", id=f"{field_id}-label")
         yield Input(
-            default,
+            DEFAULTS[field_id],
             id=field_id,
             compact=True,
-            validators=list(spec.validators),
-            tooltip=spec.tooltip,
+            validators=[InRange(FIELDS[field_id])],
+            tooltip=limit.help,
             restrict=r"-?[0-9.]*",
             valid_empty=False,
         )
@@ -222,22 +171,20 @@ class GenerationForm(Vertical):
     def error(self) -> str | None:
         return next(iter(self._errors.values()), None)
 
-    def _value(self, field_id: str) -> str:
-        widget = self.query_one(f"#{field_id}", Input)
-        result = widget.validate(widget.value)
-        if result is not None and not result.is_valid:
-            raise FormError(field_id, result.failure_descriptions[0])
-        return widget.value.strip()
+    def _value(self, field_id: str) -> int | float:
+        try:
+            return limits.parse(FIELDS[field_id], self.query_one(f"#{field_id}", Input).value)
+        except limits.LimitError as exc:
+            raise FormError(field_id, exc.message) from None
 
     # -- reading and filling --------------------------------------------------------------------
 
     def to_request(self) -> GenerationRequest:
-        """The request the form describes; FormError names the first bad field."""
-        prompt = self.query_one("#prompt", TextArea).text
-        negative = self.query_one("#negative", TextArea).text
+        """The request the form describes, read from the widgets as they are now; FormError
+        names the first bad field."""
         request = GenerationRequest(
-            prompt=prompt,
-            negative_prompt=negative,
+            prompt=self.query_one("#prompt", PromptEditor).text,
+            negative_prompt=self.query_one("#negative", PromptEditor).text,
             steps=int(self._value("steps")),
             cfg_scale=float(self._value("cfg")),
             seed=int(self._value("seed")),
@@ -261,30 +208,16 @@ class GenerationForm(Vertical):
 
     def _load_prompts(self, prompt: str, negative: str) -> None:
         # Text from files and servers may carry escape sequences: never let them reach the screen.
-        self.query_one("#prompt", TextArea).load_text(strip_control(prompt))
-        self.query_one("#negative", TextArea).load_text(strip_control(negative))
-
-    def load_request(self, request: GenerationRequest) -> None:
-        self._load_prompts(request.prompt, request.negative_prompt)
-        self._set_input("steps", request.steps)
-        self._set_input("cfg", request.cfg_scale)
-        self._set_input("seed", request.seed)
-        self._set_input("width", request.width)
-        self._set_input("height", request.height)
-        self._set_input("batch-size", request.batch_size)
-        self._set_input("batch-count", request.n_iter)
-        self._want("sampler", request.sampler_name)
-        self._want("scheduler", request.scheduler)
-
-    INPUT_IDS = ("steps", "cfg", "seed", "width", "height", "batch-size", "batch-count")
+        self.query_one("#prompt", PromptEditor).load_text(strip_control(prompt))
+        self.query_one("#negative", PromptEditor).load_text(strip_control(negative))
 
     def state(self) -> dict[str, str]:
-        """Everything the user typed, as typed (even if not valid yet), for keeping across runs."""
+        """Everything the user typed, as the widgets hold it now (even if not valid yet)."""
         data = {
-            "prompt": self.query_one("#prompt", TextArea).text,
-            "negative": self.query_one("#negative", TextArea).text,
+            "prompt": self.query_one("#prompt", PromptEditor).text,
+            "negative": self.query_one("#negative", PromptEditor).text,
         }
-        for field_id in self.INPUT_IDS:
+        for field_id in FIELDS:
             data[field_id] = self.query_one(f"#{field_id}", Input).value
         for select_id in ("sampler", "scheduler"):
             value = self._select_value(select_id)
@@ -293,12 +226,15 @@ class GenerationForm(Vertical):
         return data
 
     def restore(self, data: dict[str, object]) -> None:
-        """Put back what `state()` returned; unknown or mistyped entries are ignored."""
+        """Put back what `state()` returned. A value the form would refuse (a field left empty
+        mid-edit, a hand-edited file) keeps the field's default: the form comes back valid."""
         texts = {k: v for k, v in data.items() if isinstance(v, str)}
         self._load_prompts(texts.get("prompt", ""), texts.get("negative", ""))
-        for field_id in self.INPUT_IDS:
-            if field_id in texts:
-                self._set_input(field_id, strip_control(texts[field_id], keep_newlines=False))
+        for field_id, field in FIELDS.items():
+            value = strip_control(texts.get(field_id, ""), keep_newlines=False).strip()
+            with contextlib.suppress(limits.LimitError):
+                limits.parse(field, value)
+                self._set_input(field_id, value)
         for select_id in ("sampler", "scheduler"):
             if texts.get(select_id):
                 self._want(select_id, texts[select_id])
@@ -334,6 +270,20 @@ class GenerationForm(Vertical):
             self._set_input("width", width)
             self._set_input("height", height)
 
+    @on(Input.Changed, "#width, #height")
+    def _size_typed(self) -> None:
+        """The preset shows the size in the fields (or "custom"), whatever changed them."""
+        try:
+            size = (int(self._value("width")), int(self._value("height")))
+        except FormError:
+            size = (0, 0)
+        preset: Select[tuple[int, int]] = self.query_one("#size-preset", Select)
+        with self.prevent(Select.Changed):
+            if size in SIZE_PRESETS:
+                preset.value = size
+            else:
+                preset.clear()
+
     @on(Select.Changed, "#model")
     def _model_picked(self, event: Select.Changed) -> None:
         if isinstance(event.value, str):
@@ -367,7 +317,7 @@ class GenerationForm(Vertical):
             "sampler": [(one_line(s.name, 40), s.name) for s in samplers],
             # The web UI's dropdown and infotexts use labels ("Karras"); the server takes either.
             "scheduler": [(one_line(s.label, 40), s.label) for s in schedulers],
-            "model": [(one_line(m.title, 80), m.title) for m in models],
+            "model": [(_model_label(m), m.title) for m in models],
         }
         self._wanted["model"] = current_model
         with self.prevent(Select.Changed):
@@ -376,7 +326,7 @@ class GenerationForm(Vertical):
                 wanted = self._wanted.get(select_id)
                 if wanted and wanted not in {v for _, v in pairs}:
                     # The web UI accepts aliases ("k_euler_a"); find the canonical name.
-                    canonical = self._canonical(select_id, wanted, samplers, schedulers)
+                    canonical = _canonical(select_id, wanted, samplers, schedulers)
                     if canonical:
                         wanted = self._wanted[select_id] = canonical
                     else:
@@ -386,24 +336,28 @@ class GenerationForm(Vertical):
                 if wanted:
                     select.value = wanted
 
-    @staticmethod
-    def _canonical(
-        select_id: str, wanted: str, samplers: list[Sampler], schedulers: list[Scheduler]
-    ) -> str | None:
-        lowered = wanted.lower()
-        if select_id == "sampler":
-            for s in samplers:
-                if lowered == s.name.lower() or lowered in (a.lower() for a in s.aliases):
-                    return s.name
-        if select_id == "scheduler":
-            for sch in schedulers:
-                if lowered in (sch.name.lower(), sch.label.lower()):
-                    return sch.label
-        return None
-
     def set_current_model(self, title: str | None) -> None:
         self._wanted["model"] = title
         select: Select[str] = self.query_one("#model", Select)
         with self.prevent(Select.Changed):
             if title and title in {v for _, v in self._options["model"]}:
                 select.value = title
+
+
+def _model_label(model: SdModel) -> str:
+    """A checkpoint as the dropdown lists it: its name, the short hash only when it is known
+    (a title's bracketed hash would wrap onto a line of its own in a narrow form)."""
+    return one_line(model.model_name or model.title, 80)
+
+
+def _canonical(
+    select_id: str, wanted: str, samplers: list[Sampler], schedulers: list[Scheduler]
+) -> str | None:
+    try:
+        if select_id == "sampler":
+            return match_sampler(wanted, samplers)
+        if select_id == "scheduler":
+            return match_scheduler(wanted, schedulers)
+    except UnknownName:
+        return None
+    return None

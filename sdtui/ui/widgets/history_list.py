@@ -28,7 +28,7 @@ from rich.cells import cell_len, set_cell_size
 from rich.segment import Segment
 from rich.style import Style
 from textual import events
-from textual.binding import Binding, BindingType
+from textual.binding import BindingType
 from textual.filter import LineFilter
 from textual.geometry import Region, Size
 from textual.message import Message
@@ -38,13 +38,14 @@ from textual.strip import Strip
 from sdtui.render import CellImage, color_mode, place_line, render_cells, with_pixel_filter
 from sdtui.store import HistoryEntry
 from sdtui.text import one_line
+from sdtui.ui.actions import bindings
 
 __all__ = ["ROW_HEIGHT", "THUMB_COLS", "THUMB_ROWS", "HistoryList"]
 
 THUMB_COLS = 6
 THUMB_ROWS = 3
 ROW_HEIGHT = THUMB_ROWS
-"""Lines per entry: the thumbnail's height; beside it the title, the facts and a blank line."""
+"""Lines per entry: the thumbnail's height; beside it the title, the facts and the settings."""
 
 CACHE_ENTRIES = 512
 """Entries whose strips are kept: many screens' worth, a few hundred KB at most."""
@@ -102,6 +103,17 @@ def facts_line(entry: HistoryEntry, today: date) -> str:
     return f"{seed} · {entry.width}×{entry.height} · {when}"
 
 
+def settings_line(entry: HistoryEntry) -> str:
+    """The third line: model, steps, sampler and CFG, as far as the row is wide."""
+    parts = [
+        one_line(entry.model, 60) if entry.model else "",
+        f"{entry.steps} steps" if entry.steps else "",
+        one_line(entry.sampler, 30) if entry.sampler else "",
+        f"CFG {entry.cfg_scale:g}" if entry.cfg_scale is not None else "",
+    ]
+    return " · ".join(part for part in parts if part)
+
+
 class _Matcher:
     """Whether an entry matches a search: case-insensitive in the prompt, or in the seed."""
 
@@ -154,15 +166,7 @@ class HistoryList(ScrollView, can_focus=True):
         "history-list--placeholder",
     }
 
-    BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("up", "cursor_up", "Up", show=False, id="history.cursor_up"),
-        Binding("down", "cursor_down", "Down", show=False, id="history.cursor_down"),
-        Binding("pageup", "page_up", "Page up", show=False, id="history.page_up"),
-        Binding("pagedown", "page_down", "Page down", show=False, id="history.page_down"),
-        Binding("home", "first", "First", show=False, id="history.first"),
-        Binding("end", "last", "Last", show=False, id="history.last"),
-        Binding("enter", "select", "Open", show=False, id="history.open"),
-    ]
+    BINDINGS: ClassVar[list[BindingType]] = bindings("list")
 
     @dataclass
     class Highlighted(Message):
@@ -603,7 +607,7 @@ class HistoryList(ScrollView, can_focus=True):
         texts = (
             (one_line(entry.title, 200), line_style),
             (facts_line(entry, self._today), dim_style),
-            ("", line_style),
+            (settings_line(entry), dim_style),
         )
         thumb = self._thumbs.get(_key(entry.path))
         if isinstance(thumb, Image.Image):

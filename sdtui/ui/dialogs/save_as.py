@@ -6,35 +6,39 @@ from pathlib import Path
 
 from textual import on
 from textual.app import ComposeResult
-from textual.binding import Binding
 from textual.containers import Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Input, Static
 
+from sdtui.ui.actions import KeyMap, bindings
 
-class SaveAsScreen(ModalScreen[Path | None]):
+
+class SaveAsDialog(ModalScreen[Path | None]):
     """Dismisses with the folder typed (expanded), or None on escape."""
 
-    BINDINGS = [Binding("escape", "cancel", "Cancel", id="save_as.cancel")]
+    BINDINGS = bindings("dialog")
 
     DEFAULT_CSS = """
-    SaveAsScreen { align: center middle; }
-    SaveAsScreen > Vertical {
-        width: 70; height: auto; border: thick $accent; background: $surface; padding: 1 2;
+    SaveAsDialog { align: center middle; }
+    SaveAsDialog > Vertical {
+        width: 70; max-width: 100%; height: auto; border: thick $accent; background: $surface;
+        padding: 1 2;
     }
-    SaveAsScreen Static { margin-bottom: 1; }
+    SaveAsDialog Static { margin-bottom: 1; }
     """
 
-    def __init__(self, count: int, suggestion: Path) -> None:
+    def __init__(self, count: int, suggestion: Path, keys: KeyMap) -> None:
         super().__init__()
         self.count = count
         self.suggestion = suggestion
+        self.keys = keys
 
     def compose(self) -> ComposeResult:
         with Vertical():
             noun = "image" if self.count == 1 else f"{self.count} images"
+            cancel = self.keys.name("dialog.cancel")
             yield Static(
-                f"Save {noun} into which folder? (enter saves, escape cancels)", markup=False
+                f"Save {noun} into which folder? (enter saves, {cancel} cancels)", markup=False
             )
             yield Input(str(self.suggestion), id="folder")
 

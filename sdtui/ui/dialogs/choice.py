@@ -4,26 +4,27 @@ from __future__ import annotations
 
 from textual import on
 from textual.app import ComposeResult
-from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Button, Static
 
+from sdtui.ui.actions import bindings
 
-class ChoiceScreen(ModalScreen[str | None]):
+
+class ChoiceDialog(ModalScreen[str | None]):
     """Ask a question; dismisses with the chosen answer's key, or None on escape."""
 
-    BINDINGS = [Binding("escape", "dismiss_none", "Cancel", id="modal.cancel")]
+    BINDINGS = bindings("dialog")
 
     DEFAULT_CSS = """
-    ChoiceScreen { align: center middle; }
-    ChoiceScreen > Vertical {
-        width: auto; max-width: 80%; min-width: 40; height: auto;
+    ChoiceDialog { align: center middle; }
+    ChoiceDialog > Vertical {
+        width: auto; max-width: 90%; min-width: 40; height: auto;
         border: thick $warning; background: $surface; padding: 1 2;
     }
-    ChoiceScreen #question { width: auto; max-width: 76; margin-bottom: 1; }
-    ChoiceScreen Horizontal { height: auto; width: auto; }
-    ChoiceScreen Button { margin-right: 2; }
+    ChoiceDialog #question { width: auto; max-width: 76; margin-bottom: 1; }
+    ChoiceDialog Horizontal { height: auto; width: auto; }
+    ChoiceDialog Button { margin-right: 2; }
     """
 
     def __init__(self, question: str, choices: list[tuple[str, str, str]]) -> None:
@@ -46,5 +47,5 @@ class ChoiceScreen(ModalScreen[str | None]):
     def _chosen(self, event: Button.Pressed) -> None:
         self.dismiss((event.button.id or "").removeprefix("choice-"))
 
-    def action_dismiss_none(self) -> None:
+    def action_cancel(self) -> None:
         self.dismiss(None)

@@ -1,0 +1,111 @@
+"""What the TUI keeps between runs: the form as typed, and jobs still waiting when it closed.
+
+Both are small JSON files written atomically (a temp file renamed over the old one), so a
+signal or a full disk mid-write leaves the previous version, never half a file.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+from dataclasses import fields
+from pathlib import Path
+from typing import Any
+
+from sdtui.api import GenerationRequest
+
+_REQUEST_FIELDS = {f.name: f for f in fields(GenerationRequest)}
+
+
+def request_to_dict(request: GenerationRequest) -> dict[str, Any]:
+    """The request's fields that differ from the defaults (force_task_id is per attempt)."""
+    default = GenerationRequest()
+    return {
+        name: getattr(request, name)
+        for name in _REQUEST_FIELDS
+        if name != "force_task_id" and getattr(request, name) != getattr(default, name)
+    }
+
+
+def request_from_dict(data: dict[str, Any]) -> GenerationRequest:
+    """The request `request_to_dict` described; unknown keys are ignored, wrong types raise
+    ValueError."""
+    request = GenerationRequest()
+    for name, value in data.items():
+        if name not in _REQUEST_FIELDS or name == "force_task_id":
+            continue
+        default = getattr(request, name)
+        if default is not None and value is not None:
+            expected = float if isinstance(default, float) else type(default)
+            if expected is float and isinstance(value, int) and not isinstance(value, bool):
+                value = float(value)
+            if not isinstance(value, expected):
+                raise ValueError(f"'{name}' has the wrong type")
+        setattr(request, name, value)
+    return request
+
+
+def write_json(path: Path, data: Any) -> None:
+    """Write `data` as JSON atomically; OSError when the folder cannot be written."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    try:
+        tmp.write_text(json.dumps(data, ensure_ascii=False, indent=1), encoding="utf-8")
+        tmp.replace(path)
+    finally:
+        with contextlib.suppress(OSError):
+            tmp.unlink()
+
+
+def read_json(path: Path) -> Any:
+    """The JSON in `path`, or None when it is missing or unreadable."""
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+
+
+class Session:
+    """The form state file and, beside it, the queue file."""
+
+    def __init__(self, form_path: Path) -> None:
+        self.form_path = form_path
+        self.queue_path = form_path.with_name("queue.json")
+        self.ui_path = form_path.with_name("ui.json")
+
+    def load_ui(self) -> dict[str, Any]:
+        """Choices made in the TUI itself (the theme picked in the palette)."""
+        data = read_json(self.ui_path)
+        return data if isinstance(data, dict) else {}
+
+    def save_ui(self, **values: str) -> None:
+        with contextlib.suppress(OSError):
+            write_json(self.ui_path, {**self.load_ui(), **values})
+
+    def load_form(self) -> dict[str, Any]:
+        data = read_json(self.form_path)
+        return data if isinstance(data, dict) else {}
+
+    def save_form(self, state: dict[str, str]) -> None:
+        if state:
+            with contextlib.suppress(OSError):
+                write_json(self.form_path, state)
+
+    def save_pending(self, requests: list[GenerationRequest]) -> None:
+        """Keep jobs that did not run for the next start (an empty list removes the file)."""
+        with contextlib.suppress(OSError):
+            if requests:
+                write_json(self.queue_path, [request_to_dict(r) for r in requests])
+            else:
+                self.queue_path.unlink(missing_ok=True)
+
+    def load_pending(self) -> list[GenerationRequest]:
+        """The jobs kept by `save_pending` (they stay on disk until saved again)."""
+        data = read_json(self.queue_path)
+        requests = []
+        for item in data if isinstance(data, list) else []:
+            if isinstance(item, dict):
+                with contextlib.suppress(ValueError, TypeError):
+                    requests.append(request_from_dict(item))
+        return requests

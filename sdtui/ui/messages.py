@@ -1,0 +1,74 @@
+"""Typed messages between the TUI's parts: posted up by widgets, routed by the main screen."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from textual.message import Message
+
+from sdtui.engine import JobEvent
+from sdtui.engine.server import ServerFacts
+from sdtui.store import HistoryEntry
+
+
+@dataclass
+class JobMessage(Message):
+    """A queue event (queued, started, progress, finished, cancelled), on the UI thread."""
+
+    event: JobEvent
+
+
+@dataclass
+class ServerConnected(Message):
+    """The server answered with its lists (at start-up, and after each reconnection)."""
+
+    facts: ServerFacts
+
+
+@dataclass
+class ServerOffline(Message):
+    """The server cannot be reached: `reason` says why and what to do."""
+
+    reason: str
+
+
+@dataclass
+class ModelLoaded(Message):
+    """The server loaded another checkpoint (or refused to: then `title` is the one kept)."""
+
+    title: str | None
+    failed: bool = False
+
+
+@dataclass
+class ShowEntry(Message):
+    """Show a history entry in the preview (full view too when `full`)."""
+
+    entry: HistoryEntry
+    full: bool = False
+
+
+@dataclass
+class ReuseParameters(Message):
+    """Load an image's parameters into the form; with `rerun`, generate from them at once."""
+
+    infotext: str
+    rerun: bool = False
+
+
+class LeaveHistory(Message):
+    """Escape in the history, with no search to clear: back to the prompt."""
+
+
+@dataclass
+class FullView(Message):
+    """The preview asks for the full-screen view of its batch."""
+
+    index: int
+
+
+@dataclass
+class HistoryReady(Message):
+    """The history has read the whole output folder; `newest` is its newest entry, if any."""
+
+    newest: HistoryEntry | None

@@ -1,0 +1,322 @@
+"""The main screen: form, preview and history side by side; it composes them and routes.
+
+Widgets post what the user asked for; this screen hands it to the widget that does it (a job
+event to the preview and the history, a history "reuse" to the form, the server's lists to the
+form). No widget reaches into another.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import gc
+from typing import ClassVar
+
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import BindingType
+from textual.containers import Horizontal
+from textual.screen import Screen
+from textual.timer import Timer
+from textual.widgets import Input, Select, TextArea
+
+from sdtui.api import ApiError, ErrorKind
+from sdtui.engine import JobEvent, JobState
+from sdtui.images.infotext import parse_infotext
+from sdtui.ui.actions import bindings
+from sdtui.ui.context import AppContext
+from sdtui.ui.dialogs.keys import KeysDialog
+from sdtui.ui.messages import (
+    FullView,
+    HistoryReady,
+    JobMessage,
+    LeaveHistory,
+    ModelLoaded,
+    ReuseParameters,
+    ServerConnected,
+    ServerOffline,
+    ShowEntry,
+)
+from sdtui.ui.screens.full_image import FullImageScreen
+from sdtui.ui.widgets.connection_bar import ConnectionBar
+from sdtui.ui.widgets.footer import Footer
+from sdtui.ui.widgets.generation_form import FormError, GenerationForm
+from sdtui.ui.widgets.history_panel import HistoryPanel
+from sdtui.ui.widgets.preview_pane import PreviewPane
+from sdtui.ui.widgets.server_banner import ServerBanner
+
+IDLE_GC_DELAY = 1.0  # seconds after a job before the idle full collection
+SAVE_FORM_DELAY = 1.0  # seconds after the last edit before the form is written to disk
+
+
+class MainScreen(Screen[None]):
+    BINDINGS: ClassVar[list[BindingType]] = bindings("main")
+
+    def __init__(self, context: AppContext) -> None:
+        super().__init__()
+        self.context = context
+        self.form_state: dict[str, str] = {}
+        self._save_timer: Timer | None = None
+
+    def compose(self) -> ComposeResult:
+        yield ConnectionBar(self.context, id="connection")
+        yield ServerBanner(id="banner")
+        with Horizontal(id="main"):
+            yield GenerationForm(self.context.keys, id="form")
+            yield PreviewPane(self.context, id="preview-pane")
+            yield HistoryPanel(self.context, id="history")
+        # Compact: with the history's own keys beside the app's, 140 columns fit them all.
+        yield Footer(compact=True)
+
+    @property
+    def form(self) -> GenerationForm:
+        return self.query_one(GenerationForm)
+
+    @property
+    def preview(self) -> PreviewPane:
+        return self.query_one(PreviewPane)
+
+    @property
+    def history(self) -> HistoryPanel:
+        return self.query_one(HistoryPanel)
+
+    @property
+    def bar(self) -> ConnectionBar:
+        return self.query_one(ConnectionBar)
+
+    def on_mount(self) -> None:
+        self.context.listener = self._queue_event
+        self.form.restore(self.context.session.load_form())
+        self.form_state = self.form.state()
+        self.query_one("#prompt").focus()
+
+    def _queue_event(self, event: JobEvent) -> None:
+        self.post_message(JobMessage(event))
+
+    def start(self) -> None:
+        """The first frame is on screen: now the work that is not needed to paint it."""
+        self.bar.connect()
+        self.history.start()
+
+    # -- the form across restarts ---------------------------------------------------------------
+
+    @on(TextArea.Changed, "#form TextArea")
+    @on(Input.Changed, "#form Input")
+    @on(Select.Changed, "#form Select")
+    def _form_changed(self) -> None:
+        self.form_state = self.form.state()
+        if self._save_timer is not None:
+            self._save_timer.stop()
+        self._save_timer = self.set_timer(SAVE_FORM_DELAY, self.save_form)
+
+    def save_form(self) -> None:
+        """Write the form as it is now (as kept, once its widgets are gone)."""
+        with contextlib.suppress(Exception):
+            self.form_state = self.form.state()
+        self.context.session.save_form(self.form_state)
+
+    # -- the server -----------------------------------------------------------------------------
+
+    @on(ServerConnected)
+    def _connected(self, message: ServerConnected) -> None:
+        facts = message.facts
+        self.query_one(ServerBanner).reason = ""
+        self.form.set_choices(facts.samplers, facts.schedulers, facts.models, facts.model_title)
+
+    @on(ServerOffline)
+    def _offline(self, message: ServerOffline) -> None:
+        banner = self.query_one(ServerBanner)
+        banner.hint = f"{self.context.keys.name('reconnect') or 'ctrl+p'} → Reconnect retries now"
+        banner.reason = message.reason
+
+    @on(GenerationForm.ModelChanged)
+    def _model_picked(self, message: GenerationForm.ModelChanged) -> None:
+        if self.context.queue.busy:
+            self.notify(
+                "A job is running: the server loads the new model once it ends "
+                "(the running job keeps its model)",
+                severity="warning",
+                timeout=6,
+            )
+        self.bar.switch_model(message.title)
+
+    @on(ModelLoaded)
+    def _model_loaded(self, message: ModelLoaded) -> None:
+        self.form.set_current_model(message.title)
+
+    # -- jobs -----------------------------------------------------------------------------------
+
+    def action_generate(self) -> None:
+        """Send the form once the keys typed before this one have reached it: a priority key
+        runs as soon as it is read, ahead of keys still queued at the focused widget."""
+        focused = self.focused
+        if focused is None:
+            self._generate()
+        else:
+            focused.call_later(self._generate)
+
+    def _generate(self) -> None:
+        try:
+            request = self.form.to_request()
+        except FormError as error:
+            self.notify(error.message, title="Not sent", severity="error")
+            with contextlib.suppress(Exception):
+                self.query_one(f"#{error.field}").focus()
+            return
+        queue = self.context.queue
+        ahead = len(queue.pending) + (queue.current is not None)
+        queue.submit(request)
+        self.save_form()  # what was sent, as the widgets hold it now
+        if ahead:
+            self.notify(f"Queued behind {ahead} job(s)", timeout=2)
+
+    async def action_interrupt(self) -> None:
+        try:
+            if await self.context.queue.interrupt():
+                self.notify("Interrupting: the images made so far will be saved", timeout=3)
+        except ApiError as exc:
+            self.notify(exc.message, severity="error")
+
+    async def action_skip(self) -> None:
+        try:
+            await self.context.queue.skip()
+        except ApiError as exc:
+            self.notify(exc.message, severity="error")
+
+    def action_cancel_queued(self) -> None:
+        dropped = self.context.queue.cancel_pending()
+        self.preview.progress.set_queued(0)
+        self.notify(f"Cancelled {len(dropped)} queued job(s)", timeout=3)
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        queue = self.context.queue
+        job = queue.current
+        # Interrupt and Skip are always in the footer, dimmed while they do nothing (as the web
+        # UI's buttons are): a key that comes and goes with every job would re-lay out the footer.
+        if action in ("interrupt", "skip") and (
+            job is None or (action == "skip" and job.request.n_iter < 2)
+        ):
+            return None
+        if action == "step_image":
+            return len(self.preview.in_view.images) > 1
+        if action == "save_as":
+            return bool(self.preview.in_view.unsaved) or None
+        if action == "cancel_queued":
+            return bool(queue.pending) or None
+        return True
+
+    @on(JobMessage)
+    def _job_event(self, message: JobMessage) -> None:
+        event = message.event
+        self.preview.job_event(event)
+        if event.kind in ("started", "finished"):
+            self.refresh_bindings()
+        if event.kind != "finished":
+            return
+        self.set_timer(IDLE_GC_DELAY, self._collect_when_idle)
+        job = event.job
+        if job.state is JobState.FAILED and job.error is not None:
+            if job.error.kind in (ErrorKind.UNREACHABLE, ErrorKind.DROPPED):
+                self.bar.connect()
+            return
+        paths = [i.path for i in job.outcome.images if i.path] if job.outcome else []
+        # The finished image and status first, the history (a layout pass, a repaint of its
+        # rows) in the next frame: one frame with both would stall the loop twice as long.
+        self.call_after_refresh(self.history.add_paths, paths)
+
+    def _collect_when_idle(self) -> None:
+        """A full collection a moment after a job, when nothing runs: its pause (tens of ms)
+        then delays nothing the user is waiting for."""
+        if not self.context.queue.busy:
+            gc.collect()
+
+    # -- the image in view, seeds, sizes --------------------------------------------------------
+
+    def action_random_seed(self) -> None:
+        self.form.set_seed(-1)
+        self.notify("Seed: random (-1)", timeout=2)
+
+    def action_last_seed(self) -> None:
+        seed = self.preview.in_view.seed
+        if seed is None:
+            self.notify("No image in view to take a seed from", severity="warning", timeout=3)
+            return
+        self.form.set_seed(seed)
+        self.notify(f"Seed: {seed}", timeout=2)
+
+    def action_swap_size(self) -> None:
+        self.form.swap_size()
+
+    def action_step_image(self, delta: int) -> None:
+        self.preview.step(delta)
+
+    def action_full_view(self) -> None:
+        self.preview.full_view()
+
+    def action_save_as(self) -> None:
+        self.preview.save_as()
+
+    @on(FullView)
+    def _full_view(self, message: FullView) -> None:
+        images = self.preview.in_view.images
+        self.app.push_screen(FullImageScreen(images, message.index, self.context.cache))
+
+    def action_reuse(self) -> None:
+        """The parameters of the image in view (the highlighted entry when the history has
+        focus) into the form."""
+        entry = self.history.selected_entry if self.history.list_view.has_focus else None
+        shown = self.preview.in_view.current
+        infotext = entry.infotext if entry is not None else shown.infotext if shown else None
+        if infotext is None:
+            self.notify("No image to take parameters from", severity="warning", timeout=3)
+        else:
+            self._reuse(ReuseParameters(infotext))
+
+    @on(ReuseParameters)
+    def _reuse(self, message: ReuseParameters) -> None:
+        if not message.infotext:
+            self.notify("This image carries no parameters", severity="warning")
+            return
+        self.form.load_infotext(parse_infotext(message.infotext))
+        if message.rerun:
+            self.action_generate()
+        else:
+            self.notify("Parameters loaded into the form", timeout=2)
+
+    # -- the history ----------------------------------------------------------------------------
+
+    @on(ShowEntry)
+    def _show_entry(self, message: ShowEntry) -> None:
+        self.preview.show_entry(message.entry)
+        if message.full:
+            self.preview.full_view()
+
+    @on(HistoryReady)
+    def _history_ready(self, message: HistoryReady) -> None:
+        if message.newest is not None and self.preview.in_view.current is None:
+            self.preview.show_entry(message.newest)  # start-up: the newest image, not a blank
+        # Objects that live as long as the app (widgets, styles, modules, the first history
+        # rows) move out of the collector's way, once: each full collection would walk them.
+        self.call_after_refresh(_freeze_long_lived)
+
+    def action_focus_history(self) -> None:
+        self.history.focus_list()
+
+    @on(LeaveHistory)
+    def action_focus_prompt(self) -> None:
+        self.query_one("#prompt").focus()
+
+    def action_reload_history(self) -> None:
+        self.notify("Reading the output folder again…", timeout=2)
+        self.history.reload()
+
+    def action_reconnect(self) -> None:
+        self.notify(f"Connecting to {self.context.url}…", timeout=2)
+        self.bar.connect()
+
+    def action_show_keys(self) -> None:
+        self.app.push_screen(KeysDialog(self.context.keys))
+
+
+def _freeze_long_lived() -> None:
+    gc.collect()
+    gc.freeze()
