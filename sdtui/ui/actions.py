@@ -65,6 +65,7 @@ ACTIONS: tuple[ActionSpec, ...] = (
     ActionSpec("cancel_queued", "cancel_queued", "", "Cancel queued jobs", "Drop every job waiting behind the running one", "main", show=False),
     ActionSpec("reconnect", "reconnect", "", "Reconnect", "Ask the server again for its models and samplers", "main", show=False),
     ActionSpec("reload_history", "reload_history", "", "Reload history", "Read the output folder again", "main", show=False),
+    ActionSpec("command_palette", "command_palette", "ctrl+p", "palette", "The command palette: every action that applies now, themes, screenshot", "app", show=False, priority=True, palette=False),
     ActionSpec("quit", "quit", "ctrl+q", "Quit", "Quit (asks first while a job runs)", "app", priority=True),
     ActionSpec("history.reuse", "reuse", "l", "Load", "Load the entry's parameters into the form", "history", palette=False),
     ActionSpec("history.rerun", "rerun", "r", "Re-run", "Generate the entry again (same seed)", "history", palette=False),

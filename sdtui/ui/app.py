@@ -145,7 +145,8 @@ class SdtuiApp(App[int]):
         await self.push_screen(ChoiceDialog(*self.lifecycle.quit_question()), answer)
 
     def action_help_quit(self) -> None:
-        """ctrl+c outside an editor: say how to quit (plain text, the key from the keymap)."""
+        """Textual's copy-or-quit key outside an editor: say how to quit (plain text, the key
+        from the keymap)."""
         self.notify(f"Press {self.context.keys.name('quit')} to quit", title="Do you want to quit?")
 
     # -- worker failures in one place -----------------------------------------------------------

@@ -35,7 +35,8 @@ class KeysDialog(ModalScreen[None]):
             table.add_row(Text(SCOPE_TITLES[scope], style="italic"), "")
             for spec in in_scope(scope):
                 keys = self.keys.keys(spec.id)
-                shown = " ".join(key_name(k) for k in keys.split(",")) if keys else "ctrl+p"
+                palette = self.keys.name("command_palette")
+                shown = " ".join(key_name(k) for k in keys.split(",")) if keys else palette
                 table.add_row(shown, spec.help)
         with VerticalScroll() as scroll:
             scroll.border_title = f"Keys · {self.keys.name('dialog.cancel')} closes"

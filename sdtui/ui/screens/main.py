@@ -125,7 +125,7 @@ class MainScreen(Screen[None]):
     @on(ServerOffline)
     def _offline(self, message: ServerOffline) -> None:
         banner = self.query_one(ServerBanner)
-        banner.hint = f"{self.context.keys.name('reconnect') or 'ctrl+p'} → Reconnect retries now"
+        banner.hint = f"{self.context.keys.name('command_palette')} → Reconnect retries now"
         banner.reason = message.reason
 
     @on(GenerationForm.ModelChanged)

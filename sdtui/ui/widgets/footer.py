@@ -87,12 +87,13 @@ class Footer(TextualFooter):
         app_keys.sort(key=lambda k: declared.get(k.binding.action, len(declared)))
         keys = widget_keys + app_keys
         if self.show_command_palette and app.ENABLE_COMMAND_PALETTE:
-            palette = active.get(app.COMMAND_PALETTE_BINDING)
-            if palette is not None:
-                _namespace, binding, enabled, tooltip = palette
-                display = app.get_key_display(binding)
-                tooltip = binding.tooltip or binding.description
-                keys.append(_Key(binding, display, enabled, tooltip, palette=True))
+            # Found by its action, not its key: a keymap may have moved it.
+            for _namespace, binding, enabled, tooltip in active.values():
+                if binding.action == "command_palette":
+                    display = app.get_key_display(binding)
+                    tooltip = binding.tooltip or binding.description
+                    keys.append(_Key(binding, display, enabled, tooltip, palette=True))
+                    break
         return keys
 
     def compose(self) -> ComposeResult:

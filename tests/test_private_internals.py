@@ -1,0 +1,66 @@
+"""The private Textual and Rich internals sdtui relies on, each checked by name.
+
+These are the places where public API was not enough (each measured necessary; see the module
+named). When a Textual or Rich upgrade moves one, the test named after it fails and says what to
+look at, instead of the app misbehaving quietly. The versions checked are pinned in pyproject.
+"""
+
+from __future__ import annotations
+
+from rich.color import Color, ColorSystem
+from rich.style import Style
+from textual.app import App, ComposeResult
+from textual.binding import Binding
+
+from sdtui.ui.widgets.footer import Footer
+
+
+def test_textual_footer_module_keeps_footerkey_footerlabel_keygroup() -> None:
+    """sdtui/ui/widgets/footer.py builds Textual's own footer keys from the private module."""
+    from textual.widgets import _footer
+
+    for name in ("FooterKey", "FooterLabel", "KeyGroup"):
+        assert hasattr(_footer, name), f"textual.widgets._footer.{name} is gone"
+
+
+async def test_footerkey_reads_its_disabled_flag_from__disabled() -> None:
+    """Our footer restyles keys in place by setting FooterKey._disabled (read when clicked)."""
+    from textual.widgets._footer import FooterKey
+
+    class KeyApp(App[None]):
+        def compose(self) -> ComposeResult:
+            yield FooterKey("x", "x", "Thing", "bell", disabled=True)
+
+    app = KeyApp()
+    async with app.run_test():
+        key = app.query_one(FooterKey)
+        assert key._disabled is True, "FooterKey no longer keeps _disabled"
+
+
+async def test_data_bind_watchers_live_in_a___watchers_dict() -> None:
+    """Footer.recompose prunes the watchers its keys' data_bind leaves on it: Textual keeps them
+    in a dict under the attribute '__watchers' (see textual/_watch.py)."""
+
+    class BindApp(App[None]):
+        BINDINGS = [Binding("f9", "bell", "Ring")]
+
+        def compose(self) -> ComposeResult:
+            yield Footer(compact=True)
+
+    app = BindApp()
+    async with app.run_test() as pilot:
+        await pilot.pause()
+        footer = app.query_one(Footer)
+        watchers = getattr(footer, "__watchers", None)
+        assert isinstance(watchers, dict), "Textual no longer keeps watchers in '__watchers'"
+        assert watchers.get("compact"), "FooterKey.data_bind no longer watches Footer.compact"
+
+
+def test_rich_style_keeps_escape_codes_in__ansi() -> None:
+    """sdtui/render/halfblock.py warm_escape_codes writes pixel styles' codes to Style._ansi,
+    which Rich (and Textual's Strip.render_ansi) then use instead of building them again."""
+    style = Style(color=Color.from_rgb(1, 2, 3))
+    assert style._ansi is None, "rich.style.Style has no _ansi cache any more"
+    style._ansi = "1"
+    rendered = style.render("x", color_system=ColorSystem.TRUECOLOR)
+    assert rendered == "\x1b[1mx\x1b[0m", "Rich no longer reads Style._ansi"
