@@ -534,7 +534,8 @@ async def test_escape_in_the_search_clears_it_and_goes_back_to_the_list(app: Pan
         assert history.has_focus
         assert history.rows == FOXES
         assert panel.border_title == "History · 4"
-        assert app.taken() == []  # still in the history
+        # Still in the history, and the preview is told what the list highlights now.
+        assert app.taken() == [("Show", history.highlighted_entry.path.name)]
 
         await pilot.press("escape")  # no search left: back to the prompt
         await pilot.pause()
@@ -558,7 +559,7 @@ async def test_escape_in_the_list_clears_a_search_left_open(app: PanelApp) -> No
         assert app.search.value == "" and not app.search.display
         assert history.has_focus
         assert history.rows == FOXES
-        assert app.taken() == []
+        assert app.taken() == [("Show", history.highlighted_entry.path.name)]
 
         await pilot.press("escape")
         await pilot.pause()
@@ -578,7 +579,7 @@ async def test_escape_in_an_empty_search_hides_it(app: PanelApp) -> None:
         await pilot.pause()
         assert not app.search.display
         assert history.has_focus
-        assert app.taken() == []
+        assert app.taken() == [("Show", history.highlighted_entry.path.name)]
 
 
 async def test_escape_in_the_list_without_a_search_leaves_the_history(app: PanelApp) -> None:

@@ -143,6 +143,8 @@ class HistoryPanel(Vertical):
             self._list.remove_path(path)
         if entries:
             self._list.add_entries(entries, highlight=ours)
+            if ours:  # a rescan may have listed it first: highlight it all the same
+                self._list.select_path(entries[0].path)
             # Decoding full images competes for the CPU: start once the new rows are painted.
             self.call_after_refresh(self.make_thumbnails, entries)
         self._update_title()
@@ -212,7 +214,14 @@ class HistoryPanel(Vertical):
     @on(Input.Submitted, "#history-search")
     def _search_done(self, event: Input.Submitted) -> None:
         event.stop()
+        self._back_to_list()
+
+    def _back_to_list(self) -> None:
+        """Focus the list and show what it highlights: the search moved the highlight while the
+        list had no focus, so the preview still shows what was highlighted before."""
         self._list.focus()
+        if (entry := self._list.highlighted_entry) is not None:
+            self.post_message(ShowEntry(entry))
 
     def focus_list(self) -> None:
         self.add_class("-open")  # narrow terminals show the panel only while it is in use
@@ -236,10 +245,10 @@ class HistoryPanel(Vertical):
     def action_leave(self) -> None:
         """Escape: clear the search first (back in the list); with none, back to the prompt."""
         search = self.query_one("#history-search", Input)
-        if search.value or search.has_focus:
+        if search.value or search.display:
             search.value = ""
             search.display = False
-            self._list.focus()
+            self._back_to_list()
             return
         self.post_message(LeaveHistory())
 
@@ -288,6 +297,8 @@ class HistoryPanel(Vertical):
     def _delete(self, entry: HistoryEntry) -> None:
         try:
             self.context.store.delete(entry.path)
+        except FileNotFoundError:
+            pass  # gone already: the row goes too
         except (OSError, ValueError) as exc:
             self.app.call_from_thread(
                 self.notify, f"Cannot delete: {one_line(str(exc))}", severity="error"
