@@ -36,14 +36,13 @@ from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
 from sdtui.render import CellImage, color_mode, place_line, render_cells, with_pixel_filter
+from sdtui.render.thumbnails import THUMB_COLS, THUMB_ROWS
 from sdtui.store import HistoryEntry
 from sdtui.text import one_line
 from sdtui.ui.actions import bindings
 
 __all__ = ["ROW_HEIGHT", "THUMB_COLS", "THUMB_ROWS", "HistoryList"]
 
-THUMB_COLS = 6
-THUMB_ROWS = 3
 ROW_HEIGHT = THUMB_ROWS
 """Lines per entry: the thumbnail's height; beside it the title, the facts and the settings."""
 

@@ -12,14 +12,13 @@ import contextlib
 from pathlib import Path
 from typing import ClassVar
 
-from PIL import Image
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import BindingType
 from textual.containers import Vertical
 from textual.widgets import Input
 
-from sdtui.render import fit_cells
+from sdtui.render.thumbnails import make_thumbnail
 from sdtui.store import HistoryEntry
 from sdtui.text import one_line
 from sdtui.ui.actions import bindings
@@ -178,12 +177,8 @@ class HistoryPanel(Vertical):
         turns them into cells only for the rows on screen."""
         batch: dict[Path, Thumbnail] = {}
         for entry in entries:
-            try:
-                with Image.open(entry.path) as image:
-                    image.draft("RGB", (THUMB_COLS * 8, THUMB_ROWS * 16))
-                    cols, rows = fit_cells(image.width, image.height, THUMB_COLS, THUMB_ROWS)
-                    thumb = image.convert("RGB").resize((cols, rows * 2), Image.Resampling.BOX)
-            except (OSError, ValueError, Image.DecompressionBombError):
+            thumb = make_thumbnail(entry.path, THUMB_COLS, THUMB_ROWS)
+            if thumb is None:
                 continue
             batch[entry.path] = thumb
             if len(batch) >= 8:
