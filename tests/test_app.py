@@ -11,8 +11,8 @@ from textual.widgets import Input, Static, TextArea
 
 from sdtui.images.convert import read_parameters
 from sdtui.images.infotext import parse_infotext
+from sdtui.render import fit_cells
 from sdtui.ui.widgets.connection_bar import ConnectionBar, ConnState
-from sdtui.ui.widgets.history_panel import HistoryPanel
 from sdtui.ui.widgets.job_progress import JobProgress
 from sdtui.ui.widgets.server_banner import ServerBanner
 from tests.tui import SIZE, job_is_sampling, make_app, pngs, set_form, wait_for
@@ -170,22 +170,43 @@ async def test_markup_in_prompt_is_shown_literally(
         assert "\x1b" not in rendered and "pwned" not in rendered
 
 
-@pytest.mark.parametrize("size", [(100, 30), (200, 60)])
-async def test_layout_fits_small_and_large_terminals(tmp_path: Path, size: tuple[int, int]) -> None:
-    app = make_app("http://127.0.0.1:9", tmp_path)
+@pytest.mark.parametrize("size", [(80, 24), (100, 30), (140, 45), (200, 60)])
+async def test_layout_fits_small_and_large_terminals(
+    demo_server: Any, tmp_path: Path, size: tuple[int, int]
+) -> None:
+    """At 80x24 the preview was 16 cells wide and the history squeezed beside it; at 200x60 the
+    history stayed narrow. Now the preview gets the room (a square image at least 36 cells wide
+    at 80x24), the history opens over it on narrow terminals, and widens on wide ones."""
+    app = make_app(demo_server.url, tmp_path)
     async with app.run_test(size=size) as pilot:
+        await wait_for(pilot, lambda: app.context.connected)
         await pilot.pause(0.2)
-        preview = app.query_one("#preview-pane")
-        form = app.query_one("#form")
-        history = app.query_one(HistoryPanel)
-        assert preview.size.width >= 30
+        preview = app.main.preview
+        view = preview.view
+        form = app.main.form
+        history = app.main.history
+        cols, _ = fit_cells(512, 512, view.size.width, view.size.height)
+        assert cols >= 36
         assert form.region.right <= preview.region.x
-        assert preview.region.right <= history.region.x
-        assert history.region.right <= size[0]
         for widget_id in ("#steps", "#seed", "#width", "#height", "#sampler", "#model"):
             widget = app.query_one(widget_id)
             assert widget.region.width >= 5, widget_id
             assert widget.region.bottom <= size[1] - 1, widget_id
+        assert app.query_one("#seed").region.width >= 11  # a 10-digit seed shows whole
+        narrow = size[0] < 120
+        if narrow:
+            assert not history.display or history.region.width == 0
+            await pilot.press("ctrl+f")
+            await pilot.pause()
+            assert history.region.width >= 30 and history.list_view.has_focus
+            await pilot.press("escape")
+            await pilot.pause()
+            assert app.focused is app.query_one("#prompt")
+            assert history.region.width == 0
+        else:
+            assert preview.region.right <= history.region.x
+            assert history.region.right <= size[0]
+            assert history.region.width >= (50 if size[0] >= 170 else 30)
 
 
 async def test_unwritable_output_keeps_images_for_save_as(

@@ -14,9 +14,10 @@ through tmux (no ctrl+b, tmux's prefix).
 from __future__ import annotations
 
 import difflib
+import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from typing import Literal
+from typing import Literal, cast
 
 from textual.binding import Binding, BindingType
 
@@ -46,47 +47,75 @@ class ActionSpec:
     narrow: bool = True  # in the footer under 120 columns too (the rest: f1 lists them)
 
 
-# fmt: off
-ACTIONS: tuple[ActionSpec, ...] = (
-    ActionSpec("generate", "generate", "ctrl+g", "Generate", "Send the form to the server; while a job runs, the new one queues behind it", "main", priority=True),
-    ActionSpec("interrupt", "interrupt", "f2", "Interrupt", "Stop the running job: the images made so far are kept and saved", "main", priority=True),
-    ActionSpec("skip", "skip", "ctrl+n", "Skip", "End the current batch and start the next (batch count > 1)", "main", priority=True, narrow=False),
-    ActionSpec("reuse", "reuse", "ctrl+r", "Reuse", "Load the parameters of the image in view into the form", "main", priority=True, narrow=False),
-    ActionSpec("last_seed", "last_seed", "ctrl+s", "Last seed", "Put the seed of the image in view into the form", "main", show=False, priority=True),
-    ActionSpec("random_seed", "random_seed", "ctrl+l", "Random seed", "Set the seed to -1 (random)", "main", show=False, priority=True),
-    ActionSpec("swap_size", "swap_size", "ctrl+t", "Swap W×H", "Swap width and height", "main", show=False, priority=True),
-    ActionSpec("full_view", "full_view", "ctrl+o", "Full view", "Show the image in view full-screen, with its parameters", "main", priority=True, narrow=False),
-    ActionSpec("focus_history", "focus_history", "ctrl+f", "History", "Go to the history list", "main", priority=True),
-    ActionSpec("focus_prompt", "focus_prompt", "escape", "Prompt", "Back to the prompt (in the history: clear the search first)", "main", show=False),
-    ActionSpec("next_image", "step_image(1)", "alt+right", "Next image", "Next image of the batch in view", "main", show=False, priority=True),
-    ActionSpec("previous_image", "step_image(-1)", "alt+left", "Previous image", "Previous image of the batch in view", "main", show=False, priority=True),
-    ActionSpec("save_as", "save_as", "f3", "Save as…", "Save images that could not be saved into another folder", "main", show=False, priority=True),
-    ActionSpec("show_keys", "show_keys", "f1", "Keys", "List every key", "main", priority=True),
-    ActionSpec("cancel_queued", "cancel_queued", "", "Cancel queued jobs", "Drop every job waiting behind the running one", "main", show=False),
-    ActionSpec("reconnect", "reconnect", "", "Reconnect", "Ask the server again for its models and samplers", "main", show=False),
-    ActionSpec("reload_history", "reload_history", "", "Reload history", "Read the output folder again", "main", show=False),
-    ActionSpec("command_palette", "command_palette", "ctrl+p", "palette", "The command palette: every action that applies now, themes, screenshot", "app", show=False, priority=True, palette=False),
-    ActionSpec("quit", "quit", "ctrl+q", "Quit", "Quit (asks first while a job runs)", "app", priority=True),
-    ActionSpec("history.reuse", "reuse", "l", "Load", "Load the entry's parameters into the form", "history", palette=False),
-    ActionSpec("history.rerun", "rerun", "r", "Re-run", "Generate the entry again (same seed)", "history", palette=False),
-    ActionSpec("history.copy_seed", "copy_seed", "c", "Seed", "Copy the entry's seed", "history", palette=False),
-    ActionSpec("history.copy_path", "copy_path", "y", "Path", "Copy the entry's file path", "history", palette=False),
-    ActionSpec("history.delete", "delete", "d,delete", "Delete", "Delete the entry's file (asks first)", "history", palette=False),
-    ActionSpec("history.search", "search", "slash", "Search", "Search prompts and seeds as you type", "history", palette=False),
-    ActionSpec("history.leave", "leave", "escape", "Back", "Clear the search, then back to the prompt", "history", show=False, palette=False),
-    ActionSpec("history.cursor_up", "cursor_up", "up", "Up", "Previous entry", "list", show=False, palette=False),
-    ActionSpec("history.cursor_down", "cursor_down", "down", "Down", "Next entry", "list", show=False, palette=False),
-    ActionSpec("history.page_up", "page_up", "pageup", "Page up", "A page up", "list", show=False, palette=False),
-    ActionSpec("history.page_down", "page_down", "pagedown", "Page down", "A page down", "list", show=False, palette=False),
-    ActionSpec("history.first", "first", "home", "First", "Newest entry", "list", show=False, palette=False),
-    ActionSpec("history.last", "last", "end", "Last", "Oldest entry", "list", show=False, palette=False),
-    ActionSpec("history.open", "select", "enter", "Open", "Full view of the entry", "list", show=False, palette=False),
-    ActionSpec("full.close", "app.pop_screen", "escape,q,ctrl+o", "Close", "Back to the main screen", "full", palette=False),
-    ActionSpec("full.previous", "step(-1)", "left,[", "Previous", "Previous image", "full", palette=False),
-    ActionSpec("full.next", "step(1)", "right,]", "Next", "Next image", "full", palette=False),
-    ActionSpec("dialog.cancel", "cancel", "escape", "Cancel", "Close the dialog without doing anything", "dialog", palette=False),
-)
-# fmt: on
+# One action a line: binding id, Textual action, default key(s) ("-": palette only), footer label,
+# flags, help. Flags: ! runs before the focused widget (priority), h not in the footer, x not in
+# the palette, w not in the footer under 120 columns. Columns are two or more spaces apart.
+_TABLE = """
+[main]
+generate             generate         ctrl+g           Generate            !    Send the form to the server; while a job runs, the new one queues behind it
+interrupt            interrupt        f2               Interrupt           !    Stop the running job: the images made so far are kept and saved
+skip                 skip             ctrl+n           Skip                !w   End the current batch and start the next (batch count > 1)
+reuse                reuse            ctrl+r           Reuse               !w   Load the parameters of the image in view into the form
+last_seed            last_seed        ctrl+s           Last seed           !h   Put the seed of the image in view into the form
+random_seed          random_seed      ctrl+l           Random seed         !h   Set the seed to -1 (random)
+swap_size            swap_size        ctrl+t           Swap W×H            !h   Swap width and height
+full_view            full_view        ctrl+o           Full view           !w   Show the image in view full-screen, with its parameters
+focus_history        focus_history    ctrl+f           History             !    Go to the history list
+focus_prompt         focus_prompt     escape           Prompt              h    Back to the prompt (in the history: clear the search first)
+next_image           step_image(1)    alt+right        Next image          !h   Next image of the batch in view
+previous_image       step_image(-1)   alt+left         Previous image      !h   Previous image of the batch in view
+save_as              save_as          f3               Save as…            !h   Save images that could not be saved into another folder
+show_keys            show_keys        f1               Keys                !    List every key
+cancel_queued        cancel_queued    -                Cancel queued jobs  h    Drop every job waiting behind the running one
+reconnect            reconnect        -                Reconnect           h    Ask the server again for its models and samplers
+reload_history       reload_history   -                Reload history      h    Read the output folder again
+[app]
+command_palette      command_palette  ctrl+p           palette             !hx  The command palette: every action that applies now, themes, screenshot
+quit                 quit             ctrl+q           Quit                !    Quit (asks first while a job runs)
+[history]
+history.reuse        reuse            l                Load                x    Load the entry's parameters into the form
+history.rerun        rerun            r                Re-run              x    Generate the entry again (same seed)
+history.copy_seed    copy_seed        c                Seed                x    Copy the entry's seed
+history.copy_path    copy_path        y                Path                x    Copy the entry's file path
+history.delete       delete           d,delete         Delete              x    Delete the entry's file (asks first)
+history.search       search           slash            Search              x    Search prompts and seeds as you type
+history.leave        leave            escape           Back                hx   Clear the search, then back to the prompt
+[list]
+history.cursor_up    cursor_up        up               Up                  hx   Previous entry
+history.cursor_down  cursor_down      down             Down                hx   Next entry
+history.page_up      page_up          pageup           Page up             hx   A page up
+history.page_down    page_down        pagedown         Page down           hx   A page down
+history.first        first            home             First               hx   Newest entry
+history.last         last             end              Last                hx   Oldest entry
+history.open         select           enter            Open                hx   Full view of the entry
+[full]
+full.close           app.pop_screen   escape,q,ctrl+o  Close               x    Back to the main screen
+full.previous        step(-1)         left,[           Previous            x    Previous image
+full.next            step(1)          right,]          Next                x    Next image
+[dialog]
+dialog.cancel        cancel           escape           Cancel              x    Close the dialog without doing anything
+"""
+
+
+def _parse(table: str) -> tuple[ActionSpec, ...]:
+    specs: list[ActionSpec] = []
+    scope: Scope = "main"
+    for line in table.strip().splitlines():
+        if line.startswith("["):
+            scope = cast(Scope, line.strip("[]"))
+            continue
+        binding_id, action, key, label, flags, help_text = re.split(r"\s{2,}", line, maxsplit=5)
+        specs.append(
+            ActionSpec(
+                binding_id, action, "" if key == "-" else key, label, help_text, scope,
+                show="h" not in flags, priority="!" in flags, palette="x" not in flags,
+                narrow="w" not in flags,
+            )
+        )  # fmt: skip
+    return tuple(specs)
+
+
+ACTIONS: tuple[ActionSpec, ...] = _parse(_TABLE)
 
 BY_ID: dict[str, ActionSpec] = {spec.id: spec for spec in ACTIONS}
 

@@ -56,32 +56,21 @@ class MainScreen(Screen[None]):
         self.context = context
         self.form_state: dict[str, str] = {}
         self._save_timer: Timer | None = None
+        self.bar = ConnectionBar(context, id="connection")
+        self.banner = ServerBanner(id="banner")
+        self.form = GenerationForm(context.keys, id="form")
+        self.preview = PreviewPane(context, id="preview-pane")
+        self.history = HistoryPanel(context, id="history")
 
     def compose(self) -> ComposeResult:
-        yield ConnectionBar(self.context, id="connection")
-        yield ServerBanner(id="banner")
+        yield self.bar
+        yield self.banner
         with Horizontal(id="main"):
-            yield GenerationForm(self.context.keys, id="form")
-            yield PreviewPane(self.context, id="preview-pane")
-            yield HistoryPanel(self.context, id="history")
+            yield self.form
+            yield self.preview
+            yield self.history
         # Compact: with the history's own keys beside the app's, 140 columns fit them all.
         yield Footer(compact=True)
-
-    @property
-    def form(self) -> GenerationForm:
-        return self.query_one(GenerationForm)
-
-    @property
-    def preview(self) -> PreviewPane:
-        return self.query_one(PreviewPane)
-
-    @property
-    def history(self) -> HistoryPanel:
-        return self.query_one(HistoryPanel)
-
-    @property
-    def bar(self) -> ConnectionBar:
-        return self.query_one(ConnectionBar)
 
     def on_mount(self) -> None:
         self.context.listener = self._queue_event
@@ -119,12 +108,12 @@ class MainScreen(Screen[None]):
     @on(ServerConnected)
     def _connected(self, message: ServerConnected) -> None:
         facts = message.facts
-        self.query_one(ServerBanner).reason = ""
+        self.banner.reason = ""
         self.form.set_choices(facts.samplers, facts.schedulers, facts.models, facts.model_title)
 
     @on(ServerOffline)
     def _offline(self, message: ServerOffline) -> None:
-        banner = self.query_one(ServerBanner)
+        banner = self.banner
         banner.hint = f"{self.context.keys.name('command_palette')} → Reconnect retries now"
         banner.reason = message.reason
 
