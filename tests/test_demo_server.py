@@ -630,6 +630,41 @@ def test_internal_progress_for_a_forced_task(demo_factory: Callable[..., DemoSer
     assert (done["active"], done["completed"], done["progress"]) == (False, True, None)
 
 
+def test_internal_progress_sends_a_preview_only_when_a_newer_one_exists(
+    demo_factory: Callable[..., DemoServer],
+) -> None:
+    server = demo_factory(step_delay=0.01)
+    httpx.post(f"{server.url}{API}/options", json={"show_progress_every_n_steps": 5})
+    job = run_in_thread(server.url, "txt2img", {**SMALL, "steps": 400, "force_task_id": "t"})
+    with httpx.Client(base_url=server.url, timeout=30) as http:
+
+        def status(last: int) -> dict[str, Any]:
+            body = {"id_task": "t", "id_live_preview": last, "live_preview": True}
+            data: dict[str, Any] = http.post("/internal/progress", json=body).json()
+            return data
+
+        wait_for(lambda: status(-1)["live_preview"] is not None, "a first preview")
+        first = status(-1)
+        seen = first["id_live_preview"]
+        same = status(seen)  # the last one seen: no picture, the same number back
+        if same["id_live_preview"] == seen:
+            assert same["live_preview"] is None
+        wait_for(lambda: status(seen)["live_preview"] is not None, "a newer preview")
+        newer = status(seen)
+        assert newer["id_live_preview"] > seen
+        assert status(-1)["id_live_preview"] >= newer["id_live_preview"]  # numbers only rise
+        http.post(f"{API}/interrupt")
+    job.result(timeout=10)
+
+
+def test_nowebui_has_no_internal_routes(demo_factory: Callable[..., DemoServer]) -> None:
+    server = demo_factory(nowebui=True)
+    with httpx.Client(base_url=server.url, timeout=30) as http:
+        assert http.post("/internal/progress", json={"id_task": "x"}).status_code == 404
+        assert http.get(f"{API}/cmd-flags").json()["nowebui"] is True
+        assert progress(http)["state"]["job_count"] == 0
+
+
 def test_disconnected_client_does_not_wedge_the_queue(
     demo_factory: Callable[..., DemoServer],
 ) -> None:

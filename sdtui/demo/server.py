@@ -152,6 +152,9 @@ class _Api:
             f"{api}refresh-loras": {"POST": _Route(lambda _: None)},
             "/internal/progress": {"POST": _Route(self._internal_progress, body=True)},
         }
+        if flags.get("nowebui"):
+            # The web page's routes (/internal/...) exist only beside the web page.
+            del self.routes["/internal/progress"]
 
     # --- dispatch -----------------------------------------------------------------------------
 
@@ -493,7 +496,9 @@ class DemoServer:
 
     ``port=0`` picks a free port (read it from :attr:`url` after :meth:`start`). ``step_delay``
     is the time one sampling step takes. ``api_auth`` ("user:pass[,user2:pass2]") turns on
-    HTTP Basic auth for ``/sdapi/v1``, as the web UI's ``--api-auth`` does.
+    HTTP Basic auth for ``/sdapi/v1``, as the web UI's ``--api-auth`` does. ``nowebui`` serves
+    the API alone, as ``--nowebui`` does: no ``/internal/progress`` (like SD.Next and the
+    servers that copy only ``/sdapi/v1``).
     """
 
     def __init__(
@@ -503,12 +508,15 @@ class DemoServer:
         *,
         step_delay: float = 0.05,
         api_auth: str | None = None,
+        nowebui: bool = False,
     ) -> None:
         self.host = host
         self._requested_port = port
         self.engine = Engine(step_delay)
         credentials = _parse_credentials(api_auth)
-        self._api = _Api(self.engine, credentials, self._cmd_flags(api_auth))
+        flags = self._cmd_flags(api_auth)
+        flags["nowebui"] = nowebui
+        self._api = _Api(self.engine, credentials, flags)
         self._httpd: _HTTPServer | None = None
         self._thread: threading.Thread | None = None
         self._loop_thread: threading.Thread | None = None
