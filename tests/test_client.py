@@ -8,7 +8,15 @@ from typing import Any
 
 import pytest
 
-from sdtui.api import ApiError, ErrorKind, GenerationRequest, ProgressUpdate, SDClient
+from sdtui.api import (
+    ApiError,
+    ErrorKind,
+    GenerationRequest,
+    ProgressUpdate,
+    SDClient,
+    TaskProgress,
+    is_unsupported,
+)
 from sdtui.images.convert import image_format, read_parameters
 from sdtui.images.infotext import parse_infotext
 
@@ -125,6 +133,57 @@ async def test_live_previews_arrive_as_images(demo_factory: Callable[..., Any]) 
         cheap = await client.progress(skip_current_image=True)
     assert previews and image_format(previews[-1]) in {"png", "jpeg", "webp"}
     assert cheap.current_image is None
+
+
+async def test_task_progress_follows_one_task_and_sends_only_new_previews(
+    demo_factory: Callable[..., Any],
+) -> None:
+    server = demo_factory(step_delay=0.02)
+    async with SDClient(server.url) as client:
+        await client.set_options({"show_progress_every_n_steps": 4})
+        before = await client.task_progress("task(mine)")
+        assert (before.active, before.queued, before.completed) == (False, False, False)
+        request = GenerationRequest(
+            prompt="x", width=64, height=64, steps=60, force_task_id="task(mine)"
+        )
+        job = asyncio.create_task(client.txt2img(request))
+        last, frames, answers = -1, [], 0
+        while not job.done():
+            status = await client.task_progress("task(mine)", id_live_preview=last)
+            assert isinstance(status, TaskProgress)
+            if status.active:
+                answers += 1
+                assert status.progress is not None and 0 <= status.progress <= 1
+                if status.live_preview is not None:
+                    assert status.id_live_preview > last  # only a newer one comes back
+                    assert image_format(status.live_preview) in {"png", "jpeg", "webp"}
+                    frames.append(status.live_preview)
+                last = max(last, status.id_live_preview)
+            await asyncio.sleep(0.01)
+        await job
+        done = await client.task_progress("task(mine)")
+    assert 2 <= len(frames) <= 60 // 4 < answers  # most polls carried no picture
+    assert len(set(frames)) == len(frames)
+    assert done.completed and not done.active and done.progress is None
+
+
+async def test_force_task_id_reaches_the_payload() -> None:
+    request = GenerationRequest(prompt="x", force_task_id="task(abc)")
+    assert request.to_payload()["force_task_id"] == "task(abc)"
+    assert "force_task_id" not in GenerationRequest(prompt="x").to_payload()
+
+
+async def test_a_server_without_internal_progress_is_asked_once(
+    demo_factory: Callable[..., Any],
+) -> None:
+    server = demo_factory(nowebui=True)
+    async with SDClient(server.url) as client:
+        for _ in range(2):
+            with pytest.raises(ApiError) as caught:
+                await client.task_progress("task(x)")
+            assert is_unsupported(caught.value)
+        assert "/internal/progress" in client.missing
+        assert (await client.progress()).job_count == 0  # the API itself is there
 
 
 async def test_model_switch(demo_server: Any) -> None:

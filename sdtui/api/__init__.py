@@ -2,7 +2,7 @@
 
 from typing import TYPE_CHECKING, Any
 
-from sdtui.api.errors import ApiError, ErrorKind
+from sdtui.api.errors import ApiError, ErrorKind, is_unsupported
 from sdtui.api.types import (
     GenerationRequest,
     GenerationResult,
@@ -13,6 +13,7 @@ from sdtui.api.types import (
     Sampler,
     Scheduler,
     SdModel,
+    TaskProgress,
     Upscaler,
 )
 from sdtui.api.urls import split_credentials
@@ -43,6 +44,8 @@ __all__ = [
     "Sampler",
     "Scheduler",
     "SdModel",
+    "TaskProgress",
     "Upscaler",
+    "is_unsupported",
     "split_credentials",
 ]

@@ -15,7 +15,14 @@ from typing import Any
 
 import httpx
 
-from sdtui.api.errors import ApiError, ErrorKind, http_error, not_api_error, transport_error
+from sdtui.api.errors import (
+    ApiError,
+    ErrorKind,
+    http_error,
+    is_unsupported,
+    not_api_error,
+    transport_error,
+)
 from sdtui.api.types import (
     BadImageData,
     GenerationRequest,
@@ -28,6 +35,7 @@ from sdtui.api.types import (
     Sampler,
     Scheduler,
     SdModel,
+    TaskProgress,
     Upscaler,
     parse_loras,
     parse_models,
@@ -56,6 +64,8 @@ def _remember_sniffio_is_missing() -> None:
 _remember_sniffio_is_missing()
 
 API = "/sdapi/v1"
+PROGRESS = f"{API}/progress"
+TASK_PROGRESS = "/internal/progress"
 CONNECT_TIMEOUT = 5.0
 # Above this size a JSON answer is decoded in a worker thread instead of on the event loop.
 THREAD_PARSE_BYTES = 64 * 1024
@@ -90,6 +100,10 @@ class SDClient:
             headers={"Accept-Encoding": "gzip", "User-Agent": "sdtui"},
             follow_redirects=True,
         )
+        # Progress endpoints this server answered 404/405/501 for (never asked again), and those
+        # it answered.
+        self.missing: set[str] = set()
+        self.offered: set[str] = set()
 
     async def __aenter__(self) -> SDClient:
         return self
@@ -201,9 +215,28 @@ class SDClient:
         except ResponseShapeError as exc:
             raise self._shape_error(endpoint, exc) from None
 
+    def _check_offered(self, endpoint: str) -> None:
+        if endpoint in self.missing:
+            raise ApiError(
+                ErrorKind.NOT_FOUND, f"{self.base_url} does not offer {endpoint}", endpoint=endpoint
+            )
+
+    async def _progress_call(self, method: str, endpoint: str, **kwargs: Any) -> httpx.Response:
+        """A progress request; a server without the endpoint is remembered and not asked again."""
+        self._check_offered(endpoint)
+        try:
+            response = await self._request(method, endpoint, **kwargs)
+        except ApiError as exc:
+            if is_unsupported(exc):
+                self.missing.add(endpoint)
+            raise
+        self.offered.add(endpoint)
+        return response
+
     async def progress(self, *, skip_current_image: bool = False) -> ProgressUpdate:
-        endpoint = f"{API}/progress"
-        response = await self._request(
+        """GET /sdapi/v1/progress: whatever job the server runs now, which may not be ours."""
+        endpoint = PROGRESS
+        response = await self._progress_call(
             "GET",
             endpoint,
             params={"skip_current_image": "true" if skip_current_image else "false"},
@@ -213,6 +246,35 @@ class SDClient:
             if len(content) > THREAD_PARSE_BYTES:  # a live preview rides along: off the loop
                 return await asyncio.to_thread(ProgressUpdate.from_bytes, content)
             return ProgressUpdate.from_bytes(content)
+        except (json.JSONDecodeError, UnicodeDecodeError):
+            raise not_api_error(response, self.base_url, endpoint) from None
+        except (ResponseShapeError, AttributeError) as exc:
+            raise self._shape_error(endpoint, ResponseShapeError(str(exc))) from None
+
+    async def task_progress(
+        self, task_id: str, *, id_live_preview: int = -1, live_preview: bool = True
+    ) -> TaskProgress:
+        """POST /internal/progress for one task (a generation sent with `force_task_id`).
+
+        A preview comes back only when one newer than `id_live_preview` exists: send the last
+        `TaskProgress.id_live_preview` seen and unchanged previews cost nothing. Web UI mode
+        only: SD.Next, Forge variants, KoboldCpp, sd.cpp and `--nowebui` answer 404/405/501.
+        """
+        endpoint = TASK_PROGRESS
+        response = await self._progress_call(
+            "POST",
+            endpoint,
+            json_body={
+                "id_task": task_id,
+                "id_live_preview": id_live_preview,
+                "live_preview": live_preview,
+            },
+        )
+        content = response.content
+        try:
+            if len(content) > THREAD_PARSE_BYTES:
+                return await asyncio.to_thread(TaskProgress.from_bytes, content)
+            return TaskProgress.from_bytes(content)
         except (json.JSONDecodeError, UnicodeDecodeError):
             raise not_api_error(response, self.base_url, endpoint) from None
         except (ResponseShapeError, AttributeError) as exc:

@@ -22,7 +22,9 @@ START_HINT = "start the web UI with --api, pass --url, or try --demo"
 class ErrorKind(enum.Enum):
     UNREACHABLE = "unreachable"  # nothing listening, DNS failure, connect timeout
     API_DISABLED = "api-disabled"  # 404 on /sdapi: the web UI runs without --api
-    NOT_FOUND = "not-found"  # a single endpoint is missing (older or compatible servers)
+    NOT_FOUND = (
+        "not-found"  # a single endpoint is missing (404, 405, 501: older or compatible servers)
+    )
     AUTH_MISSING = "auth-missing"
     AUTH_WRONG = "auth-wrong"
     VALIDATION = "validation"  # 422
@@ -63,6 +65,12 @@ class ApiError(Exception):
             ErrorKind.DROPPED,
             ErrorKind.TIMEOUT,
         }
+
+
+def is_unsupported(exc: ApiError) -> bool:
+    """The server has no such endpoint (404, 405 or 501, or no API at all): asking again will not
+    help, so callers fall back to another endpoint or stop asking, once."""
+    return exc.kind in (ErrorKind.NOT_FOUND, ErrorKind.API_DISABLED)
 
 
 def transport_error(exc: httpx.TransportError, server: str, endpoint: str) -> ApiError:
@@ -185,6 +193,19 @@ def http_error(response: httpx.Response, server: str, endpoint: str) -> ApiError
             f"{server} does not offer {endpoint}",
             status=status,
             endpoint=endpoint,
+        )
+    if status in (405, 501):
+        # "Method Not Allowed" / "Not Implemented": a compatible server (SD.Next, Forge variants,
+        # a proxy in front) that routes the path but does not offer it.
+        reason = response.reason_phrase or (
+            "Method Not Allowed" if status == 405 else "Not Implemented"
+        )
+        return ApiError(
+            ErrorKind.NOT_FOUND,
+            f"{server} does not offer {endpoint} ({status} {reason})",
+            status=status,
+            endpoint=endpoint,
+            detail=_as_text(detail),
         )
     if status == 422:
         message = _validation_message(detail)

@@ -283,9 +283,29 @@ class GenerationResult:
         )
 
 
+def format_eta(seconds: float) -> str:
+    """ "ETA 8s", "ETA 2m05s", "ETA 1h02m": short enough for a progress line."""
+    total = max(0, round(seconds))
+    if total < 60:
+        return f"ETA {total}s"
+    minutes, secs = divmod(total, 60)
+    if minutes < 60:
+        return f"ETA {minutes}m{secs:02d}s"
+    hours, minutes = divmod(minutes, 60)
+    return f"ETA {hours}h{minutes:02d}m"
+
+
+WAITING_TEXT = "waiting: the server is busy with another job"
+
+
 @dataclass(frozen=True)
 class ProgressUpdate:
-    """One poll of /sdapi/v1/progress."""
+    """Where a job stands: one poll of /sdapi/v1/progress, or our own job's progress as the engine
+    works it out (`sdtui.engine.progress`).
+
+    `waiting` means the server is running somebody else's job and ours waits behind it: the step
+    fields then say nothing about our job. `eta_relative` is 0 while no estimate means anything.
+    """
 
     progress: float
     eta_relative: float
@@ -299,30 +319,45 @@ class ProgressUpdate:
     skipped: bool
     current_image: bytes | None
     textinfo: str | None
+    waiting: bool = False
 
     @property
     def active(self) -> bool:
-        return self.job_count > 0 or self.progress > 0
+        return not self.waiting and (self.job_count > 0 or self.progress > 0)
 
     @property
     def unknown(self) -> bool:
         """The server reports no progress at all (no /progress endpoint)."""
         return self.job_count < 0
 
-    def describe(self) -> list[str]:
-        """Where the job stands, as short phrases: "step 12/20", "batch 1/2", "ETA 3s"."""
+    def describe_parts(self) -> list[tuple[str, str]]:
+        """`describe()` with each phrase's kind ("waiting", "step", "batch", "eta"), most
+        important first, for displays that drop what does not fit."""
+        if self.waiting:
+            return [("waiting", WAITING_TEXT)]
         parts = []
         if self.sampling_steps:
-            parts.append(f"step {self.sampling_step}/{self.sampling_steps}")
+            parts.append(("step", f"step {self.sampling_step}/{self.sampling_steps}"))
         if self.job_count > 1:
-            parts.append(f"batch {min(self.job_no + 1, self.job_count)}/{self.job_count}")
+            batch = min(self.job_no + 1, self.job_count)
+            parts.append(("batch", f"batch {batch}/{self.job_count}"))
         if self.eta_relative > 0:
-            parts.append(f"ETA {self.eta_relative:.0f}s")
+            parts.append(("eta", format_eta(self.eta_relative)))
         return parts
+
+    def describe(self) -> list[str]:
+        """Where the job stands, as short phrases: "step 12/20", "batch 1/2", "ETA 3s", or
+        "waiting: the server is busy with another job"."""
+        return [text for _, text in self.describe_parts()]
 
     @classmethod
     def idle(cls) -> ProgressUpdate:
         return cls(0.0, 0.0, "", 0, 0, 0, 0, "", False, False, None, None)
+
+    @classmethod
+    def busy(cls, textinfo: str | None = None) -> ProgressUpdate:
+        """Our job waits while the server runs another one."""
+        return cls(0.0, 0.0, "", 0, 0, 0, 0, "", False, False, None, textinfo, waiting=True)
 
     @classmethod
     def from_bytes(cls, content: bytes) -> ProgressUpdate:
@@ -349,18 +384,74 @@ class ProgressUpdate:
             except ResponseShapeError:
                 current = None
         textinfo = data.get("textinfo")
+        job_count = _int(state.get("job_count"))
+        # job_count is -1 while a job starts: the step fields are still the previous job's.
+        starting = job_count < 0
         return cls(
             progress=min(max(_float(data.get("progress")), 0.0), 1.0),
             eta_relative=max(_float(data.get("eta_relative")), 0.0),
             job=str(state.get("job") or ""),
-            job_no=_int(state.get("job_no")),
-            job_count=_int(state.get("job_count")),
-            sampling_step=_int(state.get("sampling_step")),
-            sampling_steps=_int(state.get("sampling_steps")),
+            job_no=0 if starting else _int(state.get("job_no")),
+            job_count=max(job_count, 0),  # never "progress unknown": that is ours to say
+            sampling_step=0 if starting else _int(state.get("sampling_step")),
+            sampling_steps=0 if starting else _int(state.get("sampling_steps")),
             job_timestamp=str(state.get("job_timestamp") or ""),
             interrupted=bool(state.get("interrupted")),
             skipped=bool(state.get("skipped")),
             current_image=current,
+            textinfo=textinfo if isinstance(textinfo, str) else None,
+        )
+
+
+@dataclass(frozen=True)
+class TaskProgress:
+    """One poll of POST /internal/progress: how one task (our `force_task_id`) stands.
+
+    `queued`: another job holds the server and ours waits; `active`: ours runs; `completed`: it
+    ended. `live_preview` is set only when a preview newer than the `id_live_preview` we sent
+    exists; `id_live_preview` is the newest one's number (send it back to get only newer ones).
+    """
+
+    active: bool
+    queued: bool
+    completed: bool
+    progress: float | None
+    eta: float | None
+    live_preview: bytes | None
+    id_live_preview: int
+    textinfo: str | None
+
+    @classmethod
+    def from_bytes(cls, content: bytes) -> TaskProgress:
+        """Parse an answer, cutting the preview (a data: URL) out as for txt2img."""
+        split = split_base64_field(content, "live_preview")
+        if split is None:
+            return cls.from_json(json.loads(content))
+        data, [image] = split
+        return cls.from_json(data, raw_image=image)
+
+    @classmethod
+    def from_json(cls, data: Any, raw_image: bytes | None = None) -> TaskProgress:
+        if not isinstance(data, dict) or "active" not in data:
+            raise ResponseShapeError("the task progress answer has no 'active'")
+        image: str | bytes | None = raw_image if raw_image is not None else data.get("live_preview")
+        preview = None
+        if isinstance(image, str | bytes) and image:
+            try:
+                preview = decode_b64(image)
+            except ResponseShapeError:
+                preview = None
+        progress = data.get("progress")
+        eta = data.get("eta")
+        textinfo = data.get("textinfo")
+        return cls(
+            active=bool(data.get("active")),
+            queued=bool(data.get("queued")),
+            completed=bool(data.get("completed")),
+            progress=min(max(_float(progress), 0.0), 1.0) if progress is not None else None,
+            eta=max(_float(eta), 0.0) if eta is not None else None,
+            live_preview=preview,
+            id_live_preview=_int(data.get("id_live_preview"), -1),
             textinfo=textinfo if isinstance(textinfo, str) else None,
         )
 
