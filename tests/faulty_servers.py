@@ -13,7 +13,15 @@ from PIL import Image
 from PIL.PngImagePlugin import PngInfo
 
 from sdtui.images import PNG_SIGNATURE, encode_exif_user_comment, make_chunk
-from tests.faulty import Reply
+from tests.faulty import Reply, json_reply
+
+#: How servers say "no such endpoint": FastAPI's 404 and 405, and a 501 from servers (or proxies)
+#: that route a path without implementing it.
+MISSING_ENDPOINT: dict[int, Reply] = {
+    404: json_reply({"detail": "Not Found"}, 404),
+    405: json_reply({"detail": "Method Not Allowed"}, 405),
+    501: Reply(501, "Not Implemented", content_type="text/plain"),
+}
 
 
 def b64(data: bytes) -> str:

@@ -31,8 +31,16 @@ from typing import Any
 import PIL.Image
 import pytest
 
+import sdtui.engine.progress
 import sdtui.store.files
-from sdtui.api import ApiError, ErrorKind, GenerationRequest, ProgressUpdate, SDClient
+from sdtui.api import (
+    ApiError,
+    ErrorKind,
+    GenerationRequest,
+    ProgressUpdate,
+    SDClient,
+    is_unsupported,
+)
 from sdtui.demo import DemoServer
 from sdtui.engine import GenerationOutcome, ServerModel, generate, infotext_from_request
 from sdtui.engine.generate import UNKNOWN_PROGRESS
@@ -48,6 +56,7 @@ from sdtui.store import ImageStore
 from sdtui.store.files import TEMP_PREFIX, TEMP_SUFFIX, remove_stale_temps
 from tests.faulty import FaultyServer, Handler, Reply, Seen, json_reply
 from tests.faulty_servers import (
+    MISSING_ENDPOINT,
     b64,
     bomb_png,
     jpeg_with_exif,
@@ -59,6 +68,7 @@ from tests.faulty_servers import (
 ROOT = Path(__file__).resolve().parents[1]
 TXT2IMG = ("POST", "/sdapi/v1/txt2img")
 PROGRESS = ("GET", "/sdapi/v1/progress")
+TASK_PROGRESS = ("POST", "/internal/progress")
 # C0 and C1 control characters (ESC, BEL, CR, LF, CSI 0x9b, NEL 0x85, ...): none may reach a message.
 CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 
@@ -289,6 +299,118 @@ async def test_no_progress_endpoint_reports_unknown_once_and_stops_polling(
     assert progress_hits == 1
     [saved] = outcome.images
     assert saved.error is None and saved.path is not None
+
+
+def hits(server: FaultyServer, route: tuple[str, str]) -> int:
+    return sum(1 for s in server.seen if (s.method, s.path) == route)
+
+
+@pytest.mark.parametrize("status", sorted(MISSING_ENDPOINT))
+async def test_a_server_without_progress_endpoints_is_asked_once_for_all_jobs(
+    tmp_path: Path, status: int
+) -> None:
+    """404, 405 or 501 (KoboldCpp, sd.cpp, proxies): one question each, then "progress unknown",
+    and later jobs on the same client ask nothing."""
+    missing = MISSING_ENDPOINT[status]
+    routes: dict[tuple[str, str], Reply | Handler] = {
+        TXT2IMG: txt2img_reply([b64(png_bytes())], delay=0.3),
+        PROGRESS: missing,
+        TASK_PROGRESS: missing,
+    }
+    with FaultyServer(routes) as server:
+        async with SDClient(server.url, quick_timeout=5) as client:
+            for _ in range(2):
+                updates: list[ProgressUpdate] = []
+                await generate(
+                    client,
+                    make_request(),
+                    ImageStore(tmp_path),
+                    on_progress=updates.append,
+                    poll_interval=0.02,
+                )
+                assert updates == [UNKNOWN_PROGRESS]
+        assert hits(server, PROGRESS) == 1 and hits(server, TASK_PROGRESS) == 1
+
+
+@pytest.mark.parametrize("status", sorted(MISSING_ENDPOINT))
+async def test_without_internal_progress_the_poller_falls_back_once(
+    tmp_path: Path, status: int
+) -> None:
+    polls = 0
+
+    def progress(_: Seen) -> Reply:
+        nonlocal polls
+        polls += 1
+        state = {"job_count": 1, "sampling_step": min(polls, 12), "sampling_steps": 12}
+        return json_reply({"progress": min(polls / 12, 1), "eta_relative": 1, "state": state})
+
+    routes: dict[tuple[str, str], Reply | Handler] = {
+        TXT2IMG: txt2img_reply([b64(png_bytes())], delay=0.4),
+        PROGRESS: progress,
+        TASK_PROGRESS: MISSING_ENDPOINT[status],
+    }
+    updates: list[ProgressUpdate] = []
+    with FaultyServer(routes) as server:
+        await run(
+            server.url,
+            make_request(),
+            ImageStore(tmp_path),
+            on_progress=updates.append,
+            poll_interval=0.02,
+        )
+        assert hits(server, TASK_PROGRESS) == 1
+        assert hits(server, PROGRESS) >= 5
+    steps = [u.sampling_step for u in updates if u.active]
+    assert steps and steps == sorted(steps)
+
+
+async def test_a_server_that_ignores_force_task_id_gets_the_fallback(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """/internal/progress answers, but never knows our task (a fork that drops force_task_id):
+    after a few polls the job is followed through /sdapi/v1/progress instead."""
+    monkeypatch.setattr(sdtui.engine.progress, "UNKNOWN_TASK_SECONDS", 0.1)
+    nobody = json_reply({"active": False, "queued": False, "completed": False, "textinfo": ""})
+    state = {"job_count": 1, "sampling_step": 3, "sampling_steps": 12}
+    routes: dict[tuple[str, str], Reply | Handler] = {
+        TXT2IMG: txt2img_reply([b64(png_bytes())], delay=0.6),
+        PROGRESS: json_reply({"progress": 0.25, "eta_relative": 1, "state": state}),
+        TASK_PROGRESS: nobody,
+    }
+    updates: list[ProgressUpdate] = []
+    with FaultyServer(routes) as server:
+        await run(
+            server.url,
+            make_request(),
+            ImageStore(tmp_path),
+            on_progress=updates.append,
+            poll_interval=0.02,
+        )
+    assert any(u.active and u.sampling_step == 3 for u in updates)
+    assert not any(u.waiting for u in updates)
+
+
+@pytest.mark.parametrize("status", sorted(MISSING_ENDPOINT))
+async def test_missing_endpoint_errors_say_so(status: int) -> None:
+    with FaultyServer({PROGRESS: MISSING_ENDPOINT[status]}) as server:
+        async with SDClient(server.url) as client:
+            with pytest.raises(ApiError) as caught:
+                await client.progress()
+            with pytest.raises(ApiError) as again:
+                await client.progress()  # remembered: not asked again
+        assert hits(server, PROGRESS) == 1
+    assert is_unsupported(caught.value) and is_unsupported(again.value)
+    assert "does not offer /sdapi/v1/progress" in caught.value.message
+    assert_one_clean_line(caught.value.message)
+
+
+async def test_a_job_that_ended_early_on_the_server_says_so(tmp_path: Path) -> None:
+    """Three images asked, one sent back (the server was stopped mid-batch)."""
+    request = make_request(n_iter=3)
+    with FaultyServer({TXT2IMG: txt2img_reply([b64(png_bytes())])}) as server:
+        outcome = await run(server.url, request, ImageStore(tmp_path))
+    assert outcome.summary() == "1 of 3 images saved · the server stopped early"
+    assert not outcome.complete
 
 
 # -- 4, 6: what the saved PNG says ------------------------------------------------------------

@@ -9,13 +9,19 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import Callable
+import dataclasses
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from sdtui.api import ApiError, ErrorKind, GenerationRequest, GenerationResult, ProgressUpdate
+from sdtui.api import GenerationRequest, GenerationResult
+from sdtui.engine.progress import (
+    UNKNOWN_PROGRESS,
+    ProgressCallback,
+    ProgressWatcher,
+    new_task_id,
+)
 from sdtui.images.convert import read_parameters, to_png_with_parameters
 from sdtui.images.infotext import build_infotext, parse_infotext
 from sdtui.images.png import ImageDataError
@@ -24,7 +30,17 @@ from sdtui.store import ImageStore, SaveError
 if TYPE_CHECKING:
     from sdtui.api.client import SDClient
 
-ProgressCallback = Callable[[ProgressUpdate], None]
+__all__ = [
+    "UNKNOWN_PROGRESS",
+    "GenerationOutcome",
+    "ProgressCallback",
+    "SavedImage",
+    "ServerModel",
+    "embedded_infotext",
+    "generate",
+    "infotext_from_request",
+    "save_result",
+]
 
 
 @dataclass
@@ -86,16 +102,67 @@ class SavedImage:
     error: str | None = None
 
 
+def _images(count: int) -> str:
+    return f"{count} image{'' if count == 1 else 's'}"
+
+
 @dataclass
 class GenerationOutcome:
+    """A finished job. `interrupted`: we asked the server to stop it (the queue, or the CLI on
+    Ctrl-C, sets it). `stopped_early`: the server ended it before it was done without us asking
+    (interrupted from elsewhere, shutting down); fewer images than asked says so too."""
+
     request: GenerationRequest
     result: GenerationResult
     images: list[SavedImage] = field(default_factory=list)
     interrupted: bool = False
+    stopped_early: bool = False
 
     @property
     def errors(self) -> list[str]:
         return [i.error for i in self.images if i.error]
+
+    @property
+    def expected(self) -> int:
+        """How many images the request asked for: batch size x batch count."""
+        return max(1, self.request.batch_size) * max(1, self.request.n_iter)
+
+    @property
+    def cut_short(self) -> bool:
+        """The server stopped before it was done, by itself (not because we asked)."""
+        return not self.interrupted and (self.stopped_early or len(self.images) < self.expected)
+
+    @property
+    def complete(self) -> bool:
+        """Every image asked for came, from a job that ran to its end: a full progress bar."""
+        return not self.interrupted and not self.cut_short
+
+    def summary(self) -> str:
+        """One line on how the job ended, for the TUI's progress line and the CLI:
+        "3 images saved", "1 of 3 images saved · the server stopped early",
+        "interrupted · 2 of 4 images saved", "2 of 3 images saved · 1 not written to disk"."""
+        expected = self.expected
+        received = [i for i in self.images if i.png]
+        saved = sum(1 for i in received if i.path is not None)
+        unwritten = sum(1 for i in received if i.path is None and i.error)
+        unreadable = len(self.images) - len(received)
+        stored = saved or unwritten  # False when the images were not meant to be saved
+        count = saved if stored else len(received)
+        verb = "saved" if stored else "received"
+        if not self.images:
+            phrase = "no images"
+        elif count < expected:
+            phrase = f"{count} of {_images(expected)} {verb}"
+        else:
+            phrase = f"{_images(count)} {verb}"
+        parts = ["interrupted", phrase] if self.interrupted else [phrase]
+        if self.cut_short:
+            parts.append("the server stopped early")
+        if unwritten:
+            parts.append(f"{unwritten} not written to disk")
+        if unreadable:
+            parts.append(f"{unreadable} unreadable")
+        return " · ".join(parts)
 
 
 def _save_one(
@@ -160,31 +227,6 @@ async def save_result(
     return await asyncio.to_thread(work)
 
 
-async def poll_progress(
-    client: SDClient,
-    on_progress: ProgressCallback,
-    *,
-    interval: float = 0.5,
-    previews: bool = True,
-) -> None:
-    """Report progress until cancelled. Servers without /progress get one idle update with
-    `job_count == -1` (meaning: progress unknown) and no more polls."""
-    while True:
-        try:
-            update = await client.progress(skip_current_image=not previews)
-        except ApiError as exc:
-            if exc.kind in (ErrorKind.NOT_FOUND, ErrorKind.API_DISABLED):
-                on_progress(UNKNOWN_PROGRESS)
-                return
-            # A hiccup in a progress poll is not a failed job: the generation call says how it went.
-        else:
-            on_progress(update)
-        await asyncio.sleep(interval)
-
-
-UNKNOWN_PROGRESS = ProgressUpdate(0.0, 0.0, "", 0, -1, 0, 0, "", False, False, None, None)
-
-
 async def generate(
     client: SDClient,
     request: GenerationRequest,
@@ -195,18 +237,32 @@ async def generate(
     previews: bool = True,
     model: ServerModel | None = None,
 ) -> GenerationOutcome:
-    """Run one txt2img job and save its images. Raises ApiError when the server fails."""
-    poller = None
-    if on_progress is not None:
-        poller = asyncio.create_task(
-            poll_progress(client, on_progress, interval=poll_interval, previews=previews)
-        )
-    try:
+    """Run one txt2img job and save its images. Raises ApiError when the server fails.
+
+    With `on_progress`, the job is sent under a task id of its own (`force_task_id`, unless the
+    request names one) and `on_progress` hears about this job only: while another client's job
+    holds the server it gets updates with `waiting` set (see `sdtui.engine.progress`). The
+    outcome keeps the caller's request, without the task id."""
+    if on_progress is None:
         result = await client.txt2img(request)
+        images = await save_result(result, request, store, model)
+        return GenerationOutcome(request=request, result=result, images=images)
+    task_id = request.force_task_id or new_task_id()
+    sent = dataclasses.replace(request, force_task_id=task_id)
+    watcher = ProgressWatcher(
+        client, sent, on_progress, task_id=task_id, interval=poll_interval, previews=previews
+    )
+    await watcher.prepare()
+    poller = asyncio.create_task(watcher.watch())
+    try:
+        result = await client.txt2img(sent)
     finally:
-        if poller is not None:
-            poller.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await poller
-    images = await save_result(result, request, store, model)
-    return GenerationOutcome(request=request, result=result, images=images)
+        poller.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await poller
+    images, stopped_early = await asyncio.gather(
+        save_result(result, request, store, model), watcher.finish(result.info)
+    )
+    return GenerationOutcome(
+        request=request, result=result, images=images, stopped_early=stopped_early
+    )
