@@ -206,6 +206,8 @@ class _ProgressLine:
             return
         if update.unknown:
             line = "generating (this server reports no progress)…"
+        elif update.waiting:
+            line = " · ".join(update.describe())  # busy with another client's job
         elif not update.active:
             line = "waiting for the server…"
         else:
@@ -345,6 +347,9 @@ def _print_outcome(args: argparse.Namespace, outcome: GenerationOutcome, interru
                         for i in outcome.images
                     ],
                     "interrupted": interrupted,
+                    "expected": outcome.expected,
+                    "stopped_early": outcome.cut_short,
+                    "summary": outcome.summary(),
                 },
                 ensure_ascii=False,
                 indent=2,
@@ -357,6 +362,8 @@ def _print_outcome(args: argparse.Namespace, outcome: GenerationOutcome, interru
     sys.stdout.flush()
     for error in outcome.errors:
         print(f"sdtui: {one_line(error)}", file=sys.stderr)
+    if not outcome.complete:  # fewer images than asked, or interrupted: say how it ended
+        print(f"sdtui: {outcome.summary()}", file=sys.stderr)
 
 
 async def _run_generate(args: argparse.Namespace, settings: Settings, url: str) -> int:
@@ -407,10 +414,11 @@ async def _run_generate(args: argparse.Namespace, settings: Settings, url: str) 
             print("sdtui: interrupted before the server made any image", file=sys.stderr)
             return stopper.status
         raise CliError("the server returned no images")
+    outcome.interrupted = interrupted
     _print_outcome(args, outcome, interrupted)
     if interrupted:
         return stopper.status
-    return 0 if not outcome.errors else 1
+    return 0 if not outcome.errors and not outcome.cut_short else 1
 
 
 def cmd_generate(args: argparse.Namespace) -> int:

@@ -36,7 +36,7 @@ async def wait_for(pilot: Any, condition: Callable[[], bool], timeout: float = 1
 def job_is_sampling(app: SdtuiApp) -> bool:
     """A job runs and the server has reported progress for it (so it can be interrupted)."""
     job = app.context.queue.current
-    return job is not None and job.last_progress is not None
+    return job is not None and job.last_progress is not None and job.last_progress.active
 
 
 def set_form(app: SdtuiApp, **values: str) -> None:

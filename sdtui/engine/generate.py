@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from sdtui.api import GenerationRequest, GenerationResult
+from sdtui.engine.names import model_short_name
 from sdtui.engine.progress import (
     UNKNOWN_PROGRESS,
     ProgressCallback,
@@ -57,13 +58,8 @@ def infotext_from_request(
     """The web UI's infotext for an image made from `request`, for servers that send none
     (KoboldCpp answers `info: ""`)."""
     model = model or ServerModel()
-    model_name = request.model or model.name
-    if model_name and "[" in model_name:  # a checkpoint title "name.safetensors [hash]"
-        model_name = model_name.rsplit("[", 1)[0].strip()
-    if model_name:
-        model_name = model_name.rsplit("/", 1)[-1].rsplit("\\", 1)[-1]
-        for ext in (".safetensors", ".ckpt", ".gguf", ".pt"):
-            model_name = model_name.removesuffix(ext)
+    title = request.model or model.name
+    model_name = model_short_name(title) if title else None  # as the infotext's Model: says
     params: dict[str, object] = {
         "Steps": request.steps,
         "Sampler": request.sampler_name or "Euler",

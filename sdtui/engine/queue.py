@@ -37,7 +37,13 @@ class Job:
     outcome: GenerationOutcome | None = None
     error: ApiError | None = None
     interrupt_requested: bool = False
+    interrupt_sent: bool = False
     last_progress: ProgressUpdate | None = None
+
+    @property
+    def waiting(self) -> bool:
+        """Sent, but the server is still busy with another client's job."""
+        return self.last_progress is not None and self.last_progress.waiting
 
 
 @dataclass(frozen=True)
@@ -73,6 +79,7 @@ class JobQueue:
     _wake: asyncio.Event = field(default_factory=asyncio.Event)
     _ids: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
     _closed: bool = False
+    _tasks: set[asyncio.Task[None]] = field(default_factory=set)
 
     @property
     def current(self) -> Job | None:
@@ -108,8 +115,17 @@ class JobQueue:
         if job is None:
             return False
         job.interrupt_requested = True
+        if job.waiting:
+            # The server's interrupt stops whatever runs: now, another client's job. Ours is
+            # interrupted as soon as it starts (see on_progress).
+            return True
+        job.interrupt_sent = True
         await self.runner.interrupt()
         return True
+
+    async def _interrupt_quietly(self) -> None:
+        with contextlib.suppress(ApiError):
+            await self.runner.interrupt()
 
     async def skip(self) -> bool:
         if self._current is None:
@@ -134,6 +150,11 @@ class JobQueue:
 
             def on_progress(update: ProgressUpdate, job: Job = job) -> None:
                 job.last_progress = update
+                if job.interrupt_requested and not job.interrupt_sent and update.active:
+                    job.interrupt_sent = True  # asked for while it waited: ours runs now
+                    task = asyncio.get_running_loop().create_task(self._interrupt_quietly())
+                    self._tasks.add(task)
+                    task.add_done_callback(self._tasks.discard)
                 self._emit("progress", job, update)
 
             try:

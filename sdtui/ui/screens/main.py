@@ -159,11 +159,21 @@ class MainScreen(Screen[None]):
             self.notify(f"Queued behind {ahead} job(s)", timeout=2)
 
     async def action_interrupt(self) -> None:
+        queue = self.context.queue
+        waiting = queue.current is not None and queue.current.waiting
         try:
-            if await self.context.queue.interrupt():
-                self.notify("Interrupting: the images made so far will be saved", timeout=3)
+            if not await queue.interrupt():
+                return
         except ApiError as exc:
             self.notify(exc.message, severity="error")
+            return
+        if waiting:
+            message = (
+                "The server is busy with another client's job: ours stops as soon as it starts"
+            )
+        else:
+            message = "Interrupting: the images made so far will be saved"
+        self.notify(message, timeout=4)
 
     async def action_skip(self) -> None:
         try:

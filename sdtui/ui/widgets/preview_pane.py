@@ -119,15 +119,10 @@ class PreviewPane(Vertical):
                 severity="warning",
                 timeout=15,
             )
-        if not saved:
-            progress.finished("the server returned no images", complete=False)
-            return
-        self.in_view = Batch.of([ShownImage.of_saved(job.id, i) for i in saved])
-        self.show_current()
-        word = "interrupted · " if job.state is JobState.INTERRUPTED else ""
-        count = f"{len(saved)} image{'s' if len(saved) != 1 else ''}"
-        done = f"{word}{count} saved" if not unsaved else f"{word}{count}"
-        progress.finished(done, complete=job.state is not JobState.INTERRUPTED)
+        if saved:
+            self.in_view = Batch.of([ShownImage.of_saved(job.id, i) for i in saved])
+            self.show_current()
+        progress.show_outcome(outcome)
 
     # -- the batch in view ----------------------------------------------------------------------
 
