@@ -1,0 +1,449 @@
+"""What users met in the TUI, each driven through Pilot against the demo backend."""
+
+from __future__ import annotations
+
+import io
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+from PIL import Image
+from PIL.PngImagePlugin import PngInfo
+from textual import events
+from textual.command import CommandPalette
+from textual.geometry import Region
+from textual.keys import _character_to_key
+from textual.widgets import Input, Label, OptionList, Select, Static, TextArea
+
+from sdtui.demo import DemoServer
+from sdtui.engine import JobEvent
+from sdtui.images.convert import read_parameters
+from sdtui.images.infotext import parse_infotext
+from sdtui.store import ImageStore
+from sdtui.ui.app import SdtuiApp
+from sdtui.ui.commands import ActionCommands
+from sdtui.ui.dialogs.keys import KeysDialog
+from sdtui.ui.screens.full_image import FullImageScreen
+from sdtui.ui.widgets.generation_form import DEFAULTS
+from tests.tui import SIZE, job_is_sampling, make_app, notifications, pngs, set_form, wait_for
+
+
+async def _started(pilot: Any, app: SdtuiApp) -> None:
+    await wait_for(pilot, lambda: app.context.connected)
+    await wait_for(pilot, lambda: app.main.history.loaded)
+    await app.workers.wait_for_complete()
+
+
+async def _idle(pilot: Any, app: SdtuiApp) -> None:
+    await wait_for(pilot, lambda: not app.context.queue.busy, timeout=30)
+    await app.workers.wait_for_complete()
+    await pilot.pause()
+
+
+def _prompt(app: SdtuiApp) -> TextArea:
+    return app.query_one("#prompt", TextArea)
+
+
+def _record_jobs(app: SdtuiApp) -> list[JobEvent]:
+    """Every job event from now on (the screen still gets them)."""
+    seen: list[JobEvent] = []
+    forward = app.context.listener
+
+    def listener(event: JobEvent) -> None:
+        seen.append(event)
+        forward(event)
+
+    app.context.listener = listener
+    return seen
+
+
+def burst(app: SdtuiApp, *keys: str) -> None:
+    """Keys as a fast typist, a paste or a terminal multiplexer delivers them: all queued at once,
+    none handled before the next arrives (Pilot's `press` waits for each key to be handled)."""
+    for key in keys:
+        char = key if len(key) == 1 else None
+        name = _character_to_key(key) if char is not None else key
+        event = events.Key(name, char)
+        event.set_sender(app)
+        app.post_message(event)
+
+
+def _infotext_prompt(path: Path) -> str:
+    return parse_infotext(read_parameters(path.read_bytes()) or "").prompt
+
+
+def _warnings(app: SdtuiApp) -> list[str]:
+    return [n.message for n in app._notifications if n.severity == "warning"]
+
+
+# -- 7: the form state across restarts ------------------------------------------------------------
+
+
+async def test_steps_typed_right_after_start_up_are_saved(
+    demo_server: DemoServer, tmp_path: Path
+) -> None:
+    app = make_app(demo_server.url, tmp_path)
+    async with app.run_test(size=SIZE) as pilot:
+        jobs = _record_jobs(app)
+        await pilot.press("tab", "tab")
+        assert app.focused is app.query_one("#steps", Input)
+        burst(app, "ctrl+u", "4", "ctrl+g")
+        await wait_for(pilot, lambda: any(e.kind == "queued" for e in jobs))
+        saved = json.loads((tmp_path / "state.json").read_text(encoding="utf-8"))
+        assert saved["steps"] == "4"
+        assert app.query_one("#steps", Input).value == "4"
+        [job] = {e.job for e in jobs}
+        assert job.request.steps == 4
+        await _idle(pilot, app)
+    saved = json.loads((tmp_path / "state.json").read_text(encoding="utf-8"))
+    assert saved["steps"] == "4"
+
+
+@pytest.mark.parametrize("steps", ["", "abc", "500", "  "])
+async def test_a_bad_saved_value_comes_back_as_the_default(
+    demo_server: DemoServer, tmp_path: Path, steps: str
+) -> None:
+    state = {"prompt": "a kept prompt", "steps": steps, "width": "64", "height": "64"}
+    (tmp_path / "state.json").write_text(json.dumps(state), encoding="utf-8")
+    app = make_app(demo_server.url, tmp_path)
+    async with app.run_test(size=SIZE) as pilot:
+        await _started(pilot, app)
+        assert app.query_one("#steps", Input).value == DEFAULTS["steps"]
+        assert _prompt(app).text == "a kept prompt"
+        assert app.main.form.error is None
+        set_form(app, steps="2")
+        await pilot.press("ctrl+g")
+        await wait_for(pilot, lambda: len(pngs(tmp_path)) == 1, timeout=20)
+        await _idle(pilot, app)
+        assert not any("Not sent" in n.title for n in app._notifications)
+
+
+# -- 8: the form sends what it shows --------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("before", "keys"),
+    [
+        ("", [*"cat", "ctrl+g"]),
+        ("", ["ctrl+a", *"cat", "ctrl+g"]),
+        ("dog", ["ctrl+a", *"cat ", "ctrl+g"]),
+        ("dog", ["ctrl+e", *" and cat", "ctrl+g"]),
+    ],
+    ids=["typed", "ctrl+a-empty", "ctrl+a-text", "ctrl+e-text"],
+)
+async def test_a_burst_of_keys_sends_what_the_prompt_shows(
+    demo_server: DemoServer, tmp_path: Path, before: str, keys: list[str]
+) -> None:
+    app = make_app(demo_server.url, tmp_path)
+    async with app.run_test(size=SIZE) as pilot:
+        await _started(pilot, app)
+        jobs = _record_jobs(app)
+        set_form(app, steps="2", width="64", height="64")
+        prompt = _prompt(app)
+        prompt.load_text(before)
+        prompt.focus()
+        prompt.move_cursor((0, len(before)))
+        await pilot.pause()
+        burst(app, *keys)
+        await wait_for(pilot, lambda: len(pngs(tmp_path)) == 1, timeout=20)
+        await _idle(pilot, app)
+        shown = prompt.text
+        assert "cat" in shown
+        [job] = {e.job for e in jobs}
+        assert job.request.prompt == shown
+        assert _infotext_prompt(pngs(tmp_path)[0]) == shown.strip()
+
+
+@pytest.mark.parametrize(
+    ("field", "before", "cursor", "keys", "after"),
+    [
+        ("#prompt", "dog", 3, ["ctrl+a", *"cat "], "cat dog"),
+        ("#prompt", "dog", 3, ["ctrl+u", *"cat"], "cat"),
+        ("#prompt", "dog", 3, [*"s", "backspace", *"e"], "doge"),
+        ("#prompt", "dog", 0, ["ctrl+e", *"s"], "dogs"),
+        ("#steps", "20", 2, ["ctrl+u", "4"], "4"),
+        ("#steps", "20", 2, ["backspace", "5"], "25"),
+    ],
+    ids=[
+        "prompt-ctrl+a",
+        "prompt-ctrl+u",
+        "prompt-backspace",
+        "prompt-ctrl+e",
+        "steps-ctrl+u",
+        "steps-backspace",
+    ],
+)
+async def test_a_burst_of_editing_keys_edits_in_the_order_typed(
+    demo_server: DemoServer,
+    tmp_path: Path,
+    field: str,
+    before: str,
+    cursor: int,
+    keys: list[str],
+    after: str,
+) -> None:
+    """An editing key (a binding of the editor) and the characters typed after it, arriving
+    together: the characters go where the editing key left the cursor."""
+    app = make_app(demo_server.url, tmp_path)
+    async with app.run_test(size=SIZE) as pilot:
+        await _started(pilot, app)
+        widget = app.query_one(field)
+        widget.focus()
+        await pilot.pause()
+        if isinstance(widget, TextArea):
+            widget.load_text(before)
+            widget.move_cursor((0, cursor))
+        else:
+            assert isinstance(widget, Input)
+            widget.value = before
+            widget.cursor_position = cursor
+        await pilot.pause()
+        burst(app, *keys)
+        await pilot.pause(0.3)
+        shown = widget.text if isinstance(widget, TextArea) else widget.value
+        assert shown == after
+
+
+# -- 9: the size preset follows the fields --------------------------------------------------------
+
+
+def _preset(app: SdtuiApp) -> Select[Any]:
+    return app.query_one("#size-preset", Select)
+
+
+async def test_size_preset_follows_a_swap(demo_server: DemoServer, tmp_path: Path) -> None:
+    app = make_app(demo_server.url, tmp_path)
+    async with app.run_test(size=SIZE) as pilot:
+        await _started(pilot, app)
+        set_form(app, width="512", height="768")
+        await pilot.pause()
+        assert _preset(app).value == (512, 768)
+        await pilot.press("ctrl+t")
+        await pilot.pause()
+        assert (app.query_one("#width", Input).value, app.query_one("#height", Input).value) == (
+            "768",
+            "512",
+        )
+        assert _preset(app).value == (768, 512)
+        assert "768×512" in str(_preset(app).query_one("SelectCurrent Static").render())
+        set_form(app, width="640", height="448")
+        await pilot.pause()
+        assert _preset(app).is_blank()
+
+
+@pytest.mark.parametrize(
+    ("size", "preset"), [(("1024", "1024"), (1024, 1024)), (("640", "448"), None)]
+)
+async def test_size_preset_after_a_restart(
+    demo_server: DemoServer,
+    tmp_path: Path,
+    size: tuple[str, str],
+    preset: tuple[int, int] | None,
+) -> None:
+    state = {"prompt": "x", "width": size[0], "height": size[1]}
+    (tmp_path / "state.json").write_text(json.dumps(state), encoding="utf-8")
+    app = make_app(demo_server.url, tmp_path)
+    async with app.run_test(size=SIZE) as pilot:
+        await _started(pilot, app)
+        assert app.query_one("#width", Input).value == size[0]
+        if preset is None:
+            assert _preset(app).is_blank()
+        else:
+            assert _preset(app).value == preset
+
+
+# -- 10: batch size and batch count ---------------------------------------------------------------
+
+
+async def test_batch_labels_say_size_and_count(demo_server: DemoServer, tmp_path: Path) -> None:
+    app = make_app(demo_server.url, tmp_path)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        size = app.query_one("#batch-size-label", Label)
+        count = app.query_one("#batch-count-label", Label)
+        assert str(size.render()) == "Batch size"
+        assert str(count.render()) == "Batch count"
+        await _started(pilot, app)
+
+
+# -- 11: start-up shows the newest image ----------------------------------------------------------
+
+
+def _png(color: tuple[int, int, int], infotext: str) -> bytes:
+    info = PngInfo()
+    info.add_text("parameters", infotext)
+    buffer = io.BytesIO()
+    Image.new("RGB", (64, 64), color).save(buffer, "PNG", pnginfo=info)
+    return buffer.getvalue()
+
+
+async def test_start_up_shows_the_newest_image(demo_server: DemoServer, tmp_path: Path) -> None:
+    infotext = "a red square\nSteps: 4, Sampler: Euler, CFG scale: 7, Seed: 42, Size: 64x64"
+    path = ImageStore(tmp_path / "out").save(
+        _png((200, 20, 20), infotext), prompt="a red square", seed=42
+    )
+    app = make_app(demo_server.url, tmp_path)
+    async with app.run_test(size=SIZE) as pilot:
+        await _started(pilot, app)
+        preview = app.main.preview
+        await wait_for(pilot, lambda: preview.view.cell_image is not None)
+        current = preview.in_view.current
+        assert current is not None and current.path == path
+        assert preview.view.shown_key == current.key
+        cells = preview.view.cell_image
+        assert cells is not None and cells.cols > 0 and cells.rows > 0
+
+
+# -- 12: switching model during a job -------------------------------------------------------------
+
+
+async def test_switching_model_during_a_job_warns(demo_factory: Any, tmp_path: Path) -> None:
+    server = demo_factory(step_delay=0.05)
+    app = make_app(server.url, tmp_path)
+    async with app.run_test(size=SIZE) as pilot:
+        await _started(pilot, app)
+        model: Select[str] = app.query_one("#model", Select)
+        titles = [v for _, v in app.main.form._options["model"]]
+        assert len(titles) >= 2
+        other = next(t for t in titles if t != model.value)
+        await pilot.press(*"slow")
+        set_form(app, steps="150", width="64", height="64")
+        await pilot.press("ctrl+g")
+        await wait_for(pilot, lambda: job_is_sampling(app))
+        assert not _warnings(app)
+        model.value = other
+        await wait_for(pilot, lambda: bool(_warnings(app)), timeout=5)
+        assert any("model" in m for m in _warnings(app))
+        await pilot.press(app.context.keys.name("interrupt"))
+        await _idle(pilot, app)
+
+
+# -- 13: the theme ---------------------------------------------------------------------------------
+
+
+async def test_theme_picked_is_kept(demo_server: DemoServer, tmp_path: Path) -> None:
+    app = make_app(demo_server.url, tmp_path)
+    async with app.run_test(size=SIZE) as pilot:
+        await _started(pilot, app)
+        assert app.theme != "nord"
+        app.theme = "nord"
+        await pilot.pause()
+    again = make_app(demo_server.url, tmp_path)
+    async with again.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        assert again.theme == "nord"
+        await _started(pilot, again)
+
+
+async def test_unknown_theme_warns(demo_server: DemoServer, tmp_path: Path) -> None:
+    app = make_app(demo_server.url, tmp_path, theme="no-such-theme")
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        assert any("no-such-theme" in m for m in _warnings(app)), notifications(app)
+        await _started(pilot, app)
+
+
+# -- 14: the palette ------------------------------------------------------------------------------
+
+
+async def _offered(app: SdtuiApp) -> list[str]:
+    provider = ActionCommands(app.main)
+    return [str(hit.text or hit.prompt) async for hit in provider.discover()]
+
+
+async def _palette_options(pilot: Any, app: SdtuiApp, query: str) -> list[str]:
+    await pilot.press("ctrl+p")
+    await wait_for(pilot, lambda: isinstance(app.screen, CommandPalette))
+    await pilot.press(*query)
+    await pilot.pause(0.5)
+    options = app.screen.query_one(OptionList)
+    texts = [str(options.get_option_at_index(i).prompt) for i in range(options.option_count)]
+    return texts
+
+
+async def test_palette_offers_only_what_applies(demo_server: DemoServer, tmp_path: Path) -> None:
+    app = make_app(demo_server.url, tmp_path)
+    async with app.run_test(size=SIZE) as pilot:
+        await _started(pilot, app)
+        offered = await _offered(app)
+        assert any(t.startswith("Generate") for t in offered)
+        assert any(t.startswith("Reconnect") for t in offered)
+        assert not any(
+            t.startswith(("Interrupt", "Save as", "Skip", "Cancel queued")) for t in offered
+        )
+        texts = await _palette_options(pilot, app, "interrupt")
+        assert not any("Interrupt" in t for t in texts), texts
+        await pilot.press("escape")
+        await pilot.pause()
+        assert app.screen is app.main
+
+
+@pytest.mark.parametrize(
+    ("query", "said"), [("reconnect", "Connecting"), ("reload history", "Reading")]
+)
+async def test_palette_entries_say_what_they_do(
+    demo_server: DemoServer, tmp_path: Path, query: str, said: str
+) -> None:
+    app = make_app(demo_server.url, tmp_path)
+    async with app.run_test(size=SIZE) as pilot:
+        await _started(pilot, app)
+        texts = await _palette_options(pilot, app, query)
+        assert texts and texts[0].lower().startswith(query.split()[0]), texts
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: any(said in m for m in notifications(app)), timeout=5)
+        await _idle(pilot, app)
+        assert app.screen is app.main
+
+
+async def test_keys_dialog_opens_and_escape_closes_it(
+    demo_server: DemoServer, tmp_path: Path
+) -> None:
+    app = make_app(demo_server.url, tmp_path)
+    async with app.run_test(size=SIZE) as pilot:
+        await _started(pilot, app)
+        await pilot.press(app.context.keys.name("show_keys"))
+        await pilot.pause()
+        assert isinstance(app.screen, KeysDialog)
+        await pilot.press("escape")
+        await pilot.pause()
+        assert not isinstance(app.screen, KeysDialog)
+        assert app.focused is _prompt(app)
+
+
+# -- 15: the full view's infotext -----------------------------------------------------------------
+
+LONG_PROMPT = ", ".join(
+    f"{word} detail {n}" for n, word in enumerate(["castle", "forest", "river", "mist"] * 8)
+)
+
+
+async def test_full_view_wraps_the_whole_infotext(demo_server: DemoServer, tmp_path: Path) -> None:
+    app = make_app(demo_server.url, tmp_path)
+    async with app.run_test(size=(200, 60)) as pilot:
+        await _started(pilot, app)
+        _prompt(app).load_text(LONG_PROMPT)
+        set_form(app, steps="2", width="64", height="64", seed="7")
+        await pilot.press("ctrl+g")
+        await wait_for(pilot, lambda: app.main.preview.in_view.current is not None, timeout=20)
+        await _idle(pilot, app)
+        current = app.main.preview.in_view.current
+        assert current is not None
+        infotext = current.infotext
+        assert infotext and len(infotext) > 200
+        await pilot.press("ctrl+o")
+        await wait_for(pilot, lambda: isinstance(app.screen, FullImageScreen))
+        await pilot.pause(0.2)
+        caption = app.screen.query_one("#caption", Static)
+        box = app.screen.query_one("#caption-box")
+        width, height = caption.size
+        assert height >= 3
+        assert box.region.height >= height  # nothing cut off below
+        lines = [strip.text.rstrip() for strip in caption.render_lines(Region(0, 0, width, height))]
+        assert all(len(line) <= width for line in lines)
+        shown = "".join(lines).replace(" ", "")
+        for part in infotext.split("\n"):
+            assert part.replace(" ", "") in shown
+        await pilot.press("escape")
+        await pilot.pause()
+        assert app.screen is app.main
