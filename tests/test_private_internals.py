@@ -64,3 +64,18 @@ def test_rich_style_keeps_escape_codes_in__ansi() -> None:
     style._ansi = "1"
     rendered = style.render("x", color_system=ColorSystem.TRUECOLOR)
     assert rendered == "\x1b[1mx\x1b[0m", "Rich no longer reads Style._ansi"
+
+
+async def test_a_widgets_own_bindings_live_in__bindings_key_to_bindings() -> None:
+    """sdtui/ui/widgets/in_order.py runs a focused widget's own binding for a key at once, read
+    from `widget._bindings.key_to_bindings` (the keymap applied)."""
+    from textual.widgets import Input
+
+    class InputApp(App[None]):
+        def compose(self) -> ComposeResult:
+            yield Input()
+
+    app = InputApp()
+    async with app.run_test():
+        found = app.query_one(Input)._bindings.key_to_bindings.get("ctrl+u", ())
+        assert any(b.action.startswith("delete") for b in found), "Input._bindings moved"

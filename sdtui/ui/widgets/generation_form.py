@@ -17,6 +17,7 @@ from sdtui.engine.names import UnknownName, match_sampler, match_scheduler
 from sdtui.images.infotext import Infotext
 from sdtui.text import one_line, strip_control
 from sdtui.ui.actions import KeyMap
+from sdtui.ui.widgets.in_order import NumberInput
 from sdtui.ui.widgets.prompt_editor import PromptEditor
 
 SIZE_PRESETS: tuple[tuple[int, int], ...] = (
@@ -136,7 +137,7 @@ class GenerationForm(Vertical):
     def _field(self, field_id: str) -> ComposeResult:
         limit = limits.LIMITS[FIELDS[field_id]]
         yield Label(limit.label, classes="field-label", id=f"{field_id}-label")
-        yield Input(
+        yield NumberInput(
             DEFAULTS[field_id],
             id=field_id,
             compact=True,

@@ -26,6 +26,8 @@ from textual.geometry import Region
 from textual.strip import Strip
 from textual.widgets import TextArea
 
+from sdtui.ui.widgets.in_order import run_own_binding
+
 
 class PromptEditor(TextArea):
     """A drop-in `TextArea` for prompts, e.g. `PromptEditor(id="prompt", soft_wrap=True,
@@ -40,6 +42,11 @@ class PromptEditor(TextArea):
         # Internal: TextArea's own re-wrap (the document, `_line_cache`, virtual size, scrollbars).
         self._rewrap_and_refresh_virtual_size()
         return True
+
+    async def _on_key(self, event: events.Key) -> None:
+        # Editing keys apply in the order typed (see in_order.py); TextArea's own key handler
+        # (Textual calls it after this one) then handles what is left: plain characters.
+        await run_own_binding(self, event)
 
     def render_lines(self, crop: Region) -> list[Strip]:
         if self._sync_wrap():
