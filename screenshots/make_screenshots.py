@@ -8,18 +8,21 @@ Each SVG can be turned into a PNG for a quick look: rsvg-convert shot.svg -o sho
 from __future__ import annotations
 
 import asyncio
+import os
 import tempfile
 from pathlib import Path
 
 import httpx
-from textual.widgets import Input, TextArea
+from textual.widgets import Input
 
 from sdtui.config import Settings
 from sdtui.demo import DemoServer
 from sdtui.ui.app import SdtuiApp
+from sdtui.ui.widgets.prompt_editor import PromptEditor
 
 HERE = Path(__file__).parent
 SIZE = (140, 45)
+NARROW = (80, 24)
 
 
 async def wait_for(pilot: object, condition: object, timeout: float = 60.0) -> None:
@@ -32,13 +35,15 @@ async def wait_for(pilot: object, condition: object, timeout: float = 60.0) -> N
 
 
 async def fill(app: SdtuiApp, prompt: str, negative: str, **values: str) -> None:
-    app.query_one("#prompt", TextArea).load_text(prompt)
-    app.query_one("#negative", TextArea).load_text(negative)
+    app.query_one("#prompt", PromptEditor).load_text(prompt)
+    app.query_one("#negative", PromptEditor).load_text(negative)
     for field, value in values.items():
         app.query_one(f"#{field}", Input).value = value
 
 
 async def main() -> None:
+    # Screenshots are SVGs in 24-bit colour: build the cells for that, whatever this terminal is.
+    os.environ["COLORTERM"] = "truecolor"
     with tempfile.TemporaryDirectory() as tmp, DemoServer(step_delay=0.08) as server:
         httpx.post(f"{server.url}/sdapi/v1/options", json={"show_progress_every_n_steps": 3})
         settings = Settings(url=server.url, out=Path(tmp) / "out")
@@ -76,7 +81,18 @@ async def main() -> None:
             await app.workers.wait_for_complete()
             await pilot.pause(0.5)
             app.save_screenshot(str(HERE / "history.svg"))
-    for name in ("generating", "finished", "history"):
+        # The same folder at 80x24: the preview takes the room, the history opens over it.
+        app = SdtuiApp(settings, demo=True, state_path=Path(tmp) / "state.json", poll_interval=0.2)
+        async with app.run_test(size=NARROW) as pilot:
+            await wait_for(pilot, lambda: app.context.connected and app.main.history.loaded)
+            await app.workers.wait_for_complete()
+            await pilot.pause(0.5)
+            app.save_screenshot(str(HERE / "narrow.svg"))
+            await pilot.press("ctrl+f")
+            await app.workers.wait_for_complete()
+            await pilot.pause(0.5)
+            app.save_screenshot(str(HERE / "narrow-history.svg"))
+    for name in ("generating", "finished", "history", "narrow", "narrow-history"):
         print(HERE / f"{name}.svg")
 
 

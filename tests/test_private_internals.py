@@ -79,3 +79,19 @@ async def test_a_widgets_own_bindings_live_in__bindings_key_to_bindings() -> Non
     async with app.run_test():
         found = app.query_one(Input)._bindings.key_to_bindings.get("ctrl+u", ())
         assert any(b.action.startswith("delete") for b in found), "Input._bindings moved"
+
+
+def test_linux_driver_keeps__auto_restart_and__writer_thread() -> None:
+    """sdtui/ui/lifecycle.py, after a hang-up, turns off the driver's restart on SIGCONT and
+    swaps its output thread (textual.drivers._writer_thread.WriterThread, writing to `_file`)
+    for one that drops everything."""
+    import inspect
+    import io
+
+    from textual.drivers._writer_thread import WriterThread
+    from textual.drivers.linux_driver import LinuxDriver
+
+    source = inspect.getsource(LinuxDriver)
+    assert "self._auto_restart" in source, "LinuxDriver no longer has _auto_restart"
+    assert "self._writer_thread" in source, "LinuxDriver no longer has _writer_thread"
+    assert WriterThread(io.StringIO())._file is not None, "WriterThread no longer keeps _file"

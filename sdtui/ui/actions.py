@@ -44,12 +44,12 @@ class ActionSpec:
     show: bool = True  # in the footer
     priority: bool = False  # before the focused widget (only for keys no editor uses)
     palette: bool = True  # offered in the command palette
-    narrow: bool = True  # in the footer under 120 columns too (the rest: f1 lists them)
+    narrow: bool = True  # kept in a footer too narrow for every key (the rest: f1 lists them)
 
 
 # One action a line: binding id, Textual action, default key(s) ("-": palette only), footer label,
 # flags, help. Flags: ! runs before the focused widget (priority), h not in the footer, x not in
-# the palette, w not in the footer under 120 columns. Columns are two or more spaces apart.
+# the palette, w left out of a footer too narrow for every key. Columns are two or more spaces apart.
 _TABLE = """
 [main]
 generate             generate         ctrl+g           Generate            !    Send the form to the server; while a job runs, the new one queues behind it

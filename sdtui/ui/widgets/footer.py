@@ -24,6 +24,7 @@ from collections.abc import Iterator
 from itertools import groupby
 from typing import TYPE_CHECKING, NamedTuple
 
+from rich.cells import cell_len
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.widgets import Footer as TextualFooter
@@ -71,14 +72,10 @@ class Footer(TextualFooter):
         widget_keys: list[_Key] = []
         app_keys: list[_Key] = []
         seen: set[tuple[int, str]] = set()  # one key per action of each widget (d, delete)
-        narrow = screen.has_class("-narrow")
         for namespace, binding, enabled, tooltip in active.values():
             action = (id(namespace), binding.action)
             if not binding.show or action in seen:
                 continue
-            spec = BY_ID.get(binding.id or "")
-            if narrow and spec is not None and not spec.narrow:
-                continue  # under 120 columns only the keys that matter most (f1 lists all)
             seen.add(action)
             key = _Key(binding, app.get_key_display(binding), enabled, tooltip)
             (app_keys if namespace is app or namespace is screen else widget_keys).append(key)
@@ -86,6 +83,10 @@ class Footer(TextualFooter):
         declared = {action: n for n, action in enumerate(declared_order)}
         app_keys.sort(key=lambda k: declared.get(k.binding.action, len(declared)))
         keys = widget_keys + app_keys
+        if _width(keys) > self.app.size.width - PALETTE_ROOM:
+            # Too many for this width: the app keys that matter less go (f1 lists them all),
+            # so that Quit and the keys of the focused pane stay in view.
+            keys = [k for k in keys if getattr(BY_ID.get(k.binding.id or ""), "narrow", True)]
         if self.show_command_palette and app.ENABLE_COMMAND_PALETTE:
             # Found by its action, not its key: a keymap may have moved it.
             for _namespace, binding, enabled, tooltip in active.values():
@@ -136,7 +137,7 @@ class Footer(TextualFooter):
         return footer_key if key.palette else footer_key.data_bind(compact=Footer.compact)
 
     def on_resize(self) -> None:
-        """Crossing the narrow breakpoint changes which keys are shown."""
+        """A new width may fit more keys, or fewer."""
         if self._composed is not None and self.is_attached:
             self.call_after_refresh(self.bindings_changed, self.screen)
 
@@ -183,6 +184,14 @@ class Footer(TextualFooter):
                 for node, callback in watcher_list
                 if getattr(node, "is_attached", True)
             ]
+
+
+PALETTE_ROOM = 14  # the palette key's corner, right-aligned
+
+
+def _width(keys: list[_Key]) -> int:
+    """Cells the keys take in a compact footer: key, label, a space after each."""
+    return sum(cell_len(k.display) + cell_len(k.binding.description) + 1 for k in keys)
 
 
 def _declared_actions(node: object) -> Iterator[str]:
