@@ -6,6 +6,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import pytest
 from textual.widgets._footer import FooterKey
 
 from sdtui.ui.app import SdtuiApp
@@ -51,7 +52,31 @@ async def test_app_keys_keep_their_declared_order_whatever_has_focus(tmp_path: P
             "Delete",
             "Search",
         ]
-        assert names[names.index("Generate") :] == APP_KEYS
+        # At 140 columns the history's keys and all the app's do not fit: the less used app
+        # keys go (f1 lists them), never Keys or Quit.
+        assert names[names.index("Generate") :] == [
+            k for k in APP_KEYS if k not in ("Skip", "Reuse", "Full view")
+        ]
+
+
+@pytest.mark.parametrize("width", [80, 100, 140, 200])
+async def test_the_footer_fits_and_always_shows_quit_and_keys(tmp_path: Path, width: int) -> None:
+    """At 80x24 the footer lost Quit; with the history focused at 140 columns it lost Keys and
+    Quit. Whatever has focus, every key shown fits the width, Quit and Keys among them."""
+    app = make_app("http://127.0.0.1:9", tmp_path)
+    async with app.run_test(size=(width, 40)) as pilot:
+        for focus in ("#prompt", "#history-list"):
+            if focus == "#history-list":
+                app.main.history.focus_list()  # opens it over the preview on narrow terminals
+            else:
+                app.query_one(focus).focus()
+            await pilot.pause(0.2)
+            names = [name for name, _ in shown(app)]
+            assert "Quit" in names and "Keys" in names, (focus, names)
+            palette = footer_keys(app)[-1]
+            assert all(k.region.right <= palette.region.x for k in footer_keys(app)[:-1])
+            if width >= 200:
+                assert names[-len(APP_KEYS) :] == APP_KEYS
 
 
 async def test_a_job_restyles_interrupt_in_place_without_recomposing(

@@ -82,11 +82,7 @@ class Footer(TextualFooter):
         declared_order = [*_declared_actions(screen), *_declared_actions(app)]
         declared = {action: n for n, action in enumerate(declared_order)}
         app_keys.sort(key=lambda k: declared.get(k.binding.action, len(declared)))
-        keys = widget_keys + app_keys
-        if _width(keys) > self.app.size.width - PALETTE_ROOM:
-            # Too many for this width: the app keys that matter less go (f1 lists them all),
-            # so that Quit and the keys of the focused pane stay in view.
-            keys = [k for k in keys if getattr(BY_ID.get(k.binding.id or ""), "narrow", True)]
+        keys = _fit(widget_keys, app_keys, self.app.size.width - PALETTE_ROOM)
         if self.show_command_palette and app.ENABLE_COMMAND_PALETTE:
             # Found by its action, not its key: a keymap may have moved it.
             for _namespace, binding, enabled, tooltip in active.values():
@@ -190,8 +186,28 @@ PALETTE_ROOM = 14  # the palette key's corner, right-aligned
 
 
 def _width(keys: list[_Key]) -> int:
-    """Cells the keys take in a compact footer: key, label, a space after each."""
-    return sum(cell_len(k.display) + cell_len(k.binding.description) + 1 for k in keys)
+    """Cells the keys take in a compact footer: key, a space, label, and a margin after each."""
+    return sum(cell_len(k.display) + cell_len(k.binding.description) + 2 for k in keys)
+
+
+KEEP = ("quit", "show_keys")  # in the footer at any width: how to leave, where the rest is
+WIDGET_KEYS_KEPT = 3  # the focused pane's first keys stay before other app keys go
+
+
+def _fit(widget_keys: list[_Key], app_keys: list[_Key], width: int) -> list[_Key]:
+    """The keys that fit `width` cells (f1 and the palette list them all). Left out first: the
+    app keys marked as less used (Skip, Reuse, Full view); then the focused pane's last keys,
+    down to its first few; then app keys from the end, never Quit nor Keys."""
+    if _width(widget_keys + app_keys) > width:
+        app_keys = [k for k in app_keys if getattr(BY_ID.get(k.binding.id or ""), "narrow", True)]
+    while _width(widget_keys + app_keys) > width and len(widget_keys) > WIDGET_KEYS_KEPT:
+        widget_keys = widget_keys[:-1]
+    while _width(widget_keys + app_keys) > width:
+        droppable = [k for k in app_keys if k.binding.id not in KEEP]
+        if not droppable:
+            break
+        app_keys = [k for k in app_keys if k is not droppable[-1]]
+    return widget_keys + app_keys
 
 
 def _declared_actions(node: object) -> Iterator[str]:
