@@ -330,3 +330,14 @@ def test_sampler_and_scheduler_prefixes_and_aliases(
     [image] = json.loads(captured.out)["images"]
     info = parse_infotext(image["infotext"])
     assert (info.sampler, info.scheduler) == ("Euler a", "Exponential")
+
+
+def test_the_tui_paints_before_the_http_library_loads() -> None:
+    """httpx takes ~70 ms to import: the TUI imports it only when it first talks to the server,
+    after its first frame (the progress poller had started importing it with the engine)."""
+    code = (
+        "import sys, sdtui.cli, sdtui.ui.app\n"
+        "assert 'httpx' not in sys.modules, 'httpx was imported with the TUI'\n"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr

@@ -44,7 +44,7 @@ from sdtui.api.types import (
     parse_styles,
     parse_upscalers,
 )
-from sdtui.api.urls import split_credentials
+from sdtui.api.urls import API, PROGRESS, TASK_PROGRESS, split_credentials
 
 
 def _remember_sniffio_is_missing() -> None:
@@ -63,9 +63,6 @@ def _remember_sniffio_is_missing() -> None:
 
 _remember_sniffio_is_missing()
 
-API = "/sdapi/v1"
-PROGRESS = f"{API}/progress"
-TASK_PROGRESS = "/internal/progress"
 CONNECT_TIMEOUT = 5.0
 # Above this size a JSON answer is decoded in a worker thread instead of on the event loop.
 THREAD_PARSE_BYTES = 64 * 1024

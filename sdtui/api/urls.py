@@ -4,6 +4,10 @@ from __future__ import annotations
 
 from urllib.parse import unquote, urlsplit, urlunsplit
 
+API = "/sdapi/v1"
+PROGRESS = f"{API}/progress"
+TASK_PROGRESS = "/internal/progress"  # web UI mode only: one task's progress (force_task_id)
+
 
 def split_credentials(url: str) -> tuple[str, str | None, str | None]:
     """`http://user:pass@host:7860/prefix` → (`http://host:7860/prefix`, user, pass).

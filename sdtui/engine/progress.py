@@ -27,8 +27,8 @@ from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
 from sdtui.api import ApiError, ErrorKind, GenerationRequest, ProgressUpdate, is_unsupported
-from sdtui.api.client import PROGRESS, TASK_PROGRESS
 from sdtui.api.types import TaskProgress
+from sdtui.api.urls import PROGRESS, TASK_PROGRESS  # not .client: httpx loads on first use
 
 if TYPE_CHECKING:
     from sdtui.api.client import SDClient
