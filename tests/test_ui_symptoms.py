@@ -447,3 +447,16 @@ async def test_full_view_wraps_the_whole_infotext(demo_server: DemoServer, tmp_p
         await pilot.press("escape")
         await pilot.pause()
         assert app.screen is app.main
+
+
+async def test_typing_after_a_restore_goes_on_from_the_end_of_the_prompt(
+    tmp_path: Path,
+) -> None:
+    """The restored prompt put the cursor before its first word: what the user typed next went
+    in front of the old prompt."""
+    (tmp_path / "state.json").write_text(json.dumps({"prompt": "a lighthouse"}))
+    app = make_app("http://127.0.0.1:9", tmp_path)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await pilot.pause(0.2)
+        await pilot.press(*", at dusk")
+        assert app.query_one("#prompt", TextArea).text == "a lighthouse, at dusk"

@@ -209,8 +209,10 @@ class GenerationForm(Vertical):
 
     def _load_prompts(self, prompt: str, negative: str) -> None:
         # Text from files and servers may carry escape sequences: never let them reach the screen.
-        self.query_one("#prompt", PromptEditor).load_text(strip_control(prompt))
-        self.query_one("#negative", PromptEditor).load_text(strip_control(negative))
+        for editor_id, text in (("#prompt", prompt), ("#negative", negative)):
+            editor = self.query_one(editor_id, PromptEditor)
+            editor.load_text(strip_control(text))
+            editor.move_cursor(editor.document.end)  # typing goes on from the end, not before it
 
     def state(self) -> dict[str, str]:
         """Everything the user typed, as the widgets hold it now (even if not valid yet)."""
