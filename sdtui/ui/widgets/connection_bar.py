@@ -46,6 +46,7 @@ class ConnectionBar(Widget):
     ConnectionBar { height: 1; background: $panel; color: $text; padding: 0 1; }
     """
 
+    url: reactive[str] = reactive("")  # shown without credentials
     state: reactive[ConnState] = reactive(ConnState.CONNECTING)
     model: reactive[str] = reactive("")
     show_clock: reactive[bool] = reactive(True)
@@ -53,6 +54,7 @@ class ConnectionBar(Widget):
     def __init__(self, context: AppContext, *, id: str | None = None) -> None:
         super().__init__(id=id)
         self.context = context
+        self.set_reactive(ConnectionBar.url, context.url)
 
     def on_mount(self) -> None:
         self.set_interval(30, self.refresh)
@@ -144,7 +146,7 @@ class ConnectionBar(Widget):
         if self.context.demo:
             text.append(" demo", style="italic")
         text.append(" · ")
-        text.append(one_line(self.context.url, 80))
+        text.append(one_line(self.url, 80))
         text.append(" ")
         text.append("●", style=state.dot_style)
         text.append(f" {state.label}")
