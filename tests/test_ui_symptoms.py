@@ -460,3 +460,91 @@ async def test_typing_after_a_restore_goes_on_from_the_end_of_the_prompt(
         await pilot.pause(0.2)
         await pilot.press(*", at dusk")
         assert app.query_one("#prompt", TextArea).text == "a lighthouse, at dusk"
+
+
+# -- more symptoms: status, layout, colours -------------------------------------------------------
+
+
+async def test_a_server_that_dies_is_noticed_without_a_key_and_found_again(tmp_path: Path) -> None:
+    """The header said "connected" long after the server died, until a generate failed. Now it
+    notices within about 10 s with no key pressed, and is back once the server returns."""
+    from sdtui.ui.widgets.connection_bar import ConnectionBar, ConnState
+
+    server = DemoServer(step_delay=0.002).start()
+    port = int(server.url.rsplit(":", 1)[1])
+    app = make_app(server.url, tmp_path)
+    try:
+        async with app.run_test(size=SIZE) as pilot:
+            await wait_for(pilot, lambda: app.context.connected)
+            bar = app.query_one(ConnectionBar)
+            server.stop()
+            await wait_for(pilot, lambda: bar.state is ConnState.OFFLINE, timeout=10)
+            assert app.main.banner.has_class("-shown")
+            assert not [n for n in app._notifications if n.severity == "error"]  # calmly
+            server = DemoServer(port=port, step_delay=0.002).start()
+            await wait_for(pilot, lambda: bar.state is ConnState.CONNECTED, timeout=15)
+            assert not app.main.banner.has_class("-shown")
+    finally:
+        server.stop()
+
+
+async def test_dropdowns_never_cover_the_footer(demo_server: Any, tmp_path: Path) -> None:
+    """At 80x24 the form's last dropdowns opened over the footer."""
+    app = make_app(demo_server.url, tmp_path)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await wait_for(pilot, lambda: app.context.connected)
+        for select_id in ("#sampler", "#scheduler", "#model"):
+            select = app.query_one(select_id, Select)
+            select.focus()
+            select.expanded = True
+            await pilot.pause(0.2)
+            overlay = select.query_one(OptionList)
+            assert overlay.region.bottom <= 23, (select_id, overlay.region)  # row 23: the footer
+            select.expanded = False
+            await pilot.pause(0.1)
+
+
+async def test_model_names_do_not_carry_their_hash_onto_a_line_of_their_own(
+    demo_server: Any, tmp_path: Path
+) -> None:
+    app = make_app(demo_server.url, tmp_path)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await wait_for(pilot, lambda: app.context.connected)
+        select = app.query_one("#model", Select)
+        labels = [str(prompt) for prompt, _ in select._options if prompt]  # the listed names
+        assert labels and not any("[" in label for label in labels), labels
+
+
+async def test_a_256_colour_terminal_is_told_once_how_to_get_truecolor(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("COLORTERM", raising=False)
+    monkeypatch.setenv("TERM", "screen-256color")
+    app = make_app("http://127.0.0.1:9", tmp_path)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause(0.3)
+        hints = [n for n in notifications(app) if "256 colours" in n]
+        assert len(hints) == 1 and "COLORTERM=truecolor" in hints[0]
+
+
+async def test_wide_history_rows_show_full_seeds_sizes_and_models(tmp_path: Path) -> None:
+    """At 200x60 the history stayed narrow and cut seeds; its rows now say seed, size, model,
+    steps, sampler and CFG where there is room."""
+    store = ImageStore(tmp_path / "out")
+    image = io.BytesIO()
+    info = PngInfo()
+    info.add_text(
+        "parameters",
+        "a fox\nSteps: 28, Sampler: DPM++ 2M, CFG scale: 6.5, Seed: 4294967295, "
+        "Size: 512x768, Model: demo-aurora",
+    )
+    Image.new("RGB", (512, 768), (9, 9, 9)).save(image, "PNG", pnginfo=info)
+    store.save(image.getvalue(), prompt="a fox", seed=4294967295)
+    app = make_app("http://127.0.0.1:9", tmp_path)
+    async with app.run_test(size=(200, 60)) as pilot:
+        history = app.main.history
+        await wait_for(pilot, lambda: history.loaded and bool(history.entries))
+        await pilot.pause(0.2)
+        lines = [history.list_view.render_line(y).text for y in range(3)]
+        assert "4294967295 · 512×768" in lines[1]
+        assert "demo-aurora · 28 steps · DPM++ 2M · CFG 6.5" in lines[2]
