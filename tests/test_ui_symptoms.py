@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import json
+import time
 from pathlib import Path
 from typing import Any
 
@@ -548,3 +549,47 @@ async def test_wide_history_rows_show_full_seeds_sizes_and_models(tmp_path: Path
         lines = [history.list_view.render_line(y).text for y in range(3)]
         assert "4294967295 · 512×768" in lines[1]
         assert "demo-aurora · 28 steps · DPM++ 2M · CFG 6.5" in lines[2]
+
+
+async def test_interrupt_while_another_clients_job_runs_waits_for_ours(
+    demo_factory: Any, tmp_path: Path
+) -> None:
+    """The server's interrupt stops whatever runs. While our job waited behind another client's,
+    the interrupt key would have stopped that one: it is now held until ours starts."""
+    import threading
+
+    import httpx
+
+    server = demo_factory(step_delay=0.02)
+    other: dict[str, Any] = {}
+
+    def other_client() -> None:
+        body = {"prompt": "someone else", "steps": 60, "width": 64, "height": 64}
+        started = time.monotonic()
+        other["answer"] = httpx.post(f"{server.url}/sdapi/v1/txt2img", json=body, timeout=60)
+        other["seconds"] = time.monotonic() - started
+
+    app = make_app(server.url, tmp_path)
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_for(pilot, lambda: app.context.connected)
+        thread = threading.Thread(target=other_client, daemon=True)
+        thread.start()
+        progress = f"{server.url}/sdapi/v1/progress?skip_current_image=true"
+        await wait_for(pilot, lambda: httpx.get(progress).json()["state"]["sampling_step"] >= 2)
+        await pilot.press(*"ours")
+        set_form(app, steps="150", width="64", height="64", batch_count="2")
+        await pilot.press("ctrl+g")
+        await wait_for(pilot, lambda: app.context.queue.current is not None)
+        await wait_for(pilot, lambda: app.context.queue.current.waiting)  # type: ignore[union-attr]
+        await pilot.press("f2")
+        await wait_for(pilot, lambda: any("busy with another" in n for n in notifications(app)))
+        await pilot.press("ctrl+n")  # skip: nothing of ours to skip yet
+        await wait_for(pilot, lambda: any("nothing of ours" in n for n in notifications(app)))
+        thread.join(30)
+        info = json.loads(other["answer"].json()["info"])
+        assert len(info["all_seeds"]) == 1
+        assert parse_infotext(info["infotexts"][0]).prompt == "someone else"
+        assert other["seconds"] >= 60 * 0.02 * 0.9  # it ran all its 60 steps: not interrupted
+        await wait_for(pilot, lambda: not app.context.queue.busy, timeout=20)
+        assert len(pngs(tmp_path)) == 1  # ours started, was interrupted at once, and was saved
+        assert "interrupted" in app.main.preview.progress.status_text

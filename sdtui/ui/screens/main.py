@@ -99,7 +99,7 @@ class MainScreen(Screen[None]):
 
     def save_form(self) -> None:
         """Write the form as it is now (as kept, once its widgets are gone)."""
-        with contextlib.suppress(Exception):
+        if self.form.is_attached:
             self.form_state = self.form.state()
         self.context.session.save_form(self.form_state)
 
@@ -176,6 +176,11 @@ class MainScreen(Screen[None]):
         self.notify(message, timeout=4)
 
     async def action_skip(self) -> None:
+        job = self.context.queue.current
+        if job is not None and job.waiting:
+            # The server's skip ends whatever batch runs: now, another client's.
+            self.notify("Our job has not started yet: nothing of ours to skip", timeout=4)
+            return
         try:
             await self.context.queue.skip()
         except ApiError as exc:

@@ -38,27 +38,22 @@ class PreviewPane(Vertical):
         self.in_view = Batch()
         self.live_frames = 0
         self._last_frame: bytes | None = None
+        generate = context.keys.name("generate")
+        self.view = ImageView(
+            cache=context.cache,
+            id="preview",
+            placeholder=f"Type a prompt, then {generate} to generate",
+        )
+        self.caption = Static("", id="caption", markup=False)
+        self.progress = JobProgress(id="progress")
 
     def compose(self) -> ComposeResult:
-        keys = self.context.keys
-        yield ImageView(
-            cache=self.context.cache,
-            id="preview",
-            placeholder=f"Type a prompt, then {keys.name('generate')} to generate",
-        )
-        yield Static("", id="caption", markup=False)
-        yield JobProgress(id="progress")
+        yield self.view
+        yield self.caption
+        yield self.progress
 
     def on_mount(self) -> None:
         self.border_title = "Preview"
-
-    @property
-    def view(self) -> ImageView:
-        return self.query_one("#preview", ImageView)
-
-    @property
-    def progress(self) -> JobProgress:
-        return self.query_one(JobProgress)
 
     # -- the running job ------------------------------------------------------------------------
 
@@ -89,7 +84,7 @@ class PreviewPane(Vertical):
             f"step {update.sampling_step}/{update.sampling_steps}" if update.sampling_steps else ""
         )
         # The caption is a fixed 1-line box: repaint it, no layout pass (once per step).
-        self.query_one("#caption", Static).update(f"live preview {step}".strip(), layout=False)
+        self.caption.update(f"live preview {step}".strip(), layout=False)
 
     def _finished(self, job: Job) -> None:
         progress = self.progress
@@ -148,7 +143,7 @@ class PreviewPane(Vertical):
             parts.append(f"seed {self.in_view.seed}")
         if shown.path is not None:
             parts.append(shown.path.name)
-        self.query_one("#caption", Static).update(
+        self.caption.update(
             Text(" · ".join(parts), no_wrap=True, overflow="ellipsis"), layout=False
         )
 
