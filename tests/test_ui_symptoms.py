@@ -593,3 +593,34 @@ async def test_interrupt_while_another_clients_job_runs_waits_for_ours(
         await wait_for(pilot, lambda: not app.context.queue.busy, timeout=20)
         assert len(pngs(tmp_path)) == 1  # ours started, was interrupted at once, and was saved
         assert "interrupted" in app.main.preview.progress.status_text
+
+
+async def test_the_queue_waits_while_the_quit_dialog_asks(
+    demo_factory: Any, tmp_path: Path
+) -> None:
+    """If the running job ended while the quit dialog was open, the queued job started, and
+    "finish" then waited for that one too and kept nothing, though the dialog said it would."""
+    from textual.widgets import Button
+
+    from sdtui.ui.dialogs.choice import ChoiceDialog
+
+    server = demo_factory(step_delay=0.02)
+    app = make_app(server.url, tmp_path)
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_for(pilot, lambda: app.context.connected)
+        queue = app.context.queue
+        set_form(app, steps="100", width="64", height="64")
+        await pilot.press(*"first", "ctrl+g")
+        await wait_for(pilot, lambda: queue.current is not None)
+        await pilot.press(*" second", "ctrl+g")
+        await wait_for(pilot, lambda: len(queue.pending) == 1)
+        await pilot.press("ctrl+q")
+        await wait_for(pilot, lambda: isinstance(app.screen, ChoiceDialog))
+        await wait_for(pilot, lambda: queue.current is None, timeout=10)  # the first one ended
+        await pilot.pause(0.5)
+        assert queue.current is None and len(queue.pending) == 1  # the second did not start
+        app.screen.query_one("#choice-finish", Button).press()
+        await wait_for(pilot, lambda: not app.is_running, timeout=10)
+    kept = json.loads((tmp_path / "queue.json").read_text())
+    assert [job["prompt"] for job in kept] == ["first second"]
+    assert len(pngs(tmp_path)) == 1

@@ -79,6 +79,7 @@ class JobQueue:
     _wake: asyncio.Event = field(default_factory=asyncio.Event)
     _ids: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
     _closed: bool = False
+    held: bool = False  # no new job starts while held (the running one goes on)
     _tasks: set[asyncio.Task[None]] = field(default_factory=set)
 
     @property
@@ -99,6 +100,12 @@ class JobQueue:
         self._emit("queued", job)
         self._wake.set()
         return job
+
+    def hold(self, held: bool = True) -> None:
+        """Start no new job until released (the running one goes on): a question about the
+        queue's future must not be answered by the queue moving on meanwhile."""
+        self.held = held
+        self._wake.set()
 
     def cancel_pending(self) -> list[Job]:
         """Drop every job still waiting; the running one is left alone."""
@@ -139,7 +146,7 @@ class JobQueue:
     async def run_forever(self) -> None:
         """The dispatcher: take the oldest job, run it, report, repeat. Cancel to stop."""
         while not self._closed:
-            if not self._pending:
+            if not self._pending or self.held:
                 self._wake.clear()
                 await self._wake.wait()
                 continue

@@ -141,7 +141,9 @@ class SdtuiApp(App[int]):
         def answer(choice: str | None) -> None:
             if choice in ("interrupt", "finish"):
                 self.lifecycle.finish_and_exit(choice == "interrupt", 0)
+            self.context.queue.hold(False)
 
+        self.context.queue.hold()  # the queued jobs wait for the answer, not the next slot
         await self.push_screen(ChoiceDialog(*self.lifecycle.quit_question()), answer)
 
     def action_help_quit(self) -> None:
