@@ -298,6 +298,26 @@ def format_eta(seconds: float) -> str:
 WAITING_TEXT = "waiting: the server is busy with another job"
 
 
+def _json_with_image(content: bytes, field: str) -> tuple[Any, bytes | None]:
+    """A progress answer's JSON, with the base64 image in `field` cut out of it first (a live
+    preview is most of the bytes: parsing it as JSON text costs more than the rest)."""
+    split = split_base64_field(content, field)
+    if split is None:
+        return json.loads(content), None
+    data, [image] = split
+    return data, image
+
+
+def _preview(image: object) -> bytes | None:
+    """A live preview's bytes (plain base64 or a data: URL); None when absent or broken."""
+    if not isinstance(image, str | bytes) or not image:
+        return None
+    try:
+        return decode_b64(image)
+    except ResponseShapeError:
+        return None
+
+
 @dataclass(frozen=True)
 class ProgressUpdate:
     """Where a job stands: one poll of /sdapi/v1/progress, or our own job's progress as the engine
@@ -362,11 +382,7 @@ class ProgressUpdate:
     @classmethod
     def from_bytes(cls, content: bytes) -> ProgressUpdate:
         """Parse a progress answer, cutting the live preview out as for txt2img."""
-        split = split_base64_field(content, "current_image")
-        if split is None:
-            return cls.from_json(json.loads(content))
-        data, [image] = split
-        return cls.from_json(data, raw_image=image)
+        return cls.from_json(*_json_with_image(content, "current_image"))
 
     @classmethod
     def from_json(cls, data: Any, raw_image: bytes | None = None) -> ProgressUpdate:
@@ -374,15 +390,7 @@ class ProgressUpdate:
             raise ResponseShapeError("the progress answer has no 'progress'")
         state = data.get("state") if isinstance(data.get("state"), dict) else {}
         assert isinstance(state, dict)
-        image: str | bytes | None = (
-            raw_image if raw_image is not None else data.get("current_image")
-        )
-        current = None
-        if isinstance(image, str | bytes) and image:
-            try:
-                current = decode_b64(image)
-            except ResponseShapeError:
-                current = None
+        current = _preview(raw_image if raw_image is not None else data.get("current_image"))
         textinfo = data.get("textinfo")
         job_count = _int(state.get("job_count"))
         # job_count is -1 while a job starts: the step fields are still the previous job's.
@@ -424,23 +432,13 @@ class TaskProgress:
     @classmethod
     def from_bytes(cls, content: bytes) -> TaskProgress:
         """Parse an answer, cutting the preview (a data: URL) out as for txt2img."""
-        split = split_base64_field(content, "live_preview")
-        if split is None:
-            return cls.from_json(json.loads(content))
-        data, [image] = split
-        return cls.from_json(data, raw_image=image)
+        return cls.from_json(*_json_with_image(content, "live_preview"))
 
     @classmethod
     def from_json(cls, data: Any, raw_image: bytes | None = None) -> TaskProgress:
         if not isinstance(data, dict) or "active" not in data:
             raise ResponseShapeError("the task progress answer has no 'active'")
-        image: str | bytes | None = raw_image if raw_image is not None else data.get("live_preview")
-        preview = None
-        if isinstance(image, str | bytes) and image:
-            try:
-                preview = decode_b64(image)
-            except ResponseShapeError:
-                preview = None
+        preview = _preview(raw_image if raw_image is not None else data.get("live_preview"))
         progress = data.get("progress")
         eta = data.get("eta")
         textinfo = data.get("textinfo")
