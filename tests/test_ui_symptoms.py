@@ -101,6 +101,27 @@ async def test_steps_typed_right_after_start_up_are_saved(
     assert saved["steps"] == "4"
 
 
+async def test_a_burst_that_moves_the_focus_edits_where_the_focus_went(
+    demo_server: DemoServer, tmp_path: Path
+) -> None:
+    """The same keys in one burst from the prompt, Tabs included (tmux, a paste): the keys after
+    a Tab belong to the field the Tab moved to. Applied to the prompt, ctrl+u wiped the prompt
+    and "4" went into it."""
+    app = make_app(demo_server.url, tmp_path)
+    async with app.run_test(size=SIZE) as pilot:
+        jobs = _record_jobs(app)
+        await pilot.press(*"a kept prompt")
+        burst(app, "tab", "tab", "ctrl+u", "4", "shift+tab", "end", *" too", "ctrl+g")
+        await wait_for(pilot, lambda: any(e.kind == "queued" for e in jobs))
+        await pilot.pause(0.2)
+        assert app.query_one("#prompt", TextArea).text == "a kept prompt"
+        assert app.query_one("#steps", Input).value == "4"
+        assert app.query_one("#negative", TextArea).text == " too"
+        [job] = {e.job for e in jobs}
+        assert (job.request.prompt, job.request.steps) == ("a kept prompt", 4)
+        await _idle(pilot, app)
+
+
 @pytest.mark.parametrize("steps", ["", "abc", "500", "  "])
 async def test_a_bad_saved_value_comes_back_as_the_default(
     demo_server: DemoServer, tmp_path: Path, steps: str

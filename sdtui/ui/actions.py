@@ -159,6 +159,9 @@ EDITOR_KEYS = frozenset(
 )
 """Keys the prompt editor and the number fields use for editing: an app key must not take them."""
 
+FOCUS_KEYS = {"tab": "focus_next", "shift+tab": "focus_previous"}
+"""Textual's keys that move the focus (the screen's own bindings), and the methods they call."""
+
 _SYMBOLS = {"left": "←", "right": "→", "up": "↑", "down": "↓", "slash": "/", "escape": "esc"}
 
 

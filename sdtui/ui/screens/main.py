@@ -41,6 +41,7 @@ from sdtui.ui.widgets.connection_bar import ConnectionBar
 from sdtui.ui.widgets.footer import Footer
 from sdtui.ui.widgets.generation_form import FormError, GenerationForm
 from sdtui.ui.widgets.history_panel import HistoryPanel
+from sdtui.ui.widgets.in_order import after_typed_keys
 from sdtui.ui.widgets.preview_pane import PreviewPane
 from sdtui.ui.widgets.server_banner import ServerBanner
 
@@ -135,13 +136,8 @@ class MainScreen(Screen[None]):
     # -- jobs -----------------------------------------------------------------------------------
 
     def action_generate(self) -> None:
-        """Send the form once the keys typed before this one have reached it: a priority key
-        runs as soon as it is read, ahead of keys still queued at the focused widget."""
-        focused = self.focused
-        if focused is None:
-            self._generate()
-        else:
-            focused.call_later(self._generate)
+        """Send the form once the keys typed before this one have reached it."""
+        after_typed_keys(self, self._generate)
 
     def _generate(self) -> None:
         try:

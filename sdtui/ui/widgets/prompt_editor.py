@@ -26,7 +26,7 @@ from textual.geometry import Region
 from textual.strip import Strip
 from textual.widgets import TextArea
 
-from sdtui.ui.widgets.in_order import run_own_binding
+from sdtui.ui.widgets.in_order import in_order
 
 
 class PromptEditor(TextArea):
@@ -44,9 +44,9 @@ class PromptEditor(TextArea):
         return True
 
     async def _on_key(self, event: events.Key) -> None:
-        # Editing keys apply in the order typed (see in_order.py); TextArea's own key handler
-        # (Textual calls it after this one) then handles what is left: plain characters.
-        await run_own_binding(self, event)
+        # Keys apply in the order typed, where they were typed (see in_order.py); TextArea's
+        # own key handler (Textual calls it after this one) then handles what is left.
+        await in_order(self, event)
 
     def render_lines(self, crop: Region) -> list[Strip]:
         if self._sync_wrap():
