@@ -11,6 +11,8 @@ from sdtui.demo import DemoServer
 
 #: Seconds per sampling step in tests: jobs are real but quick.
 FAST_STEP_DELAY = 0.002
+#: Seconds per step for jobs a test interrupts or signals mid-way: long enough to catch sampling.
+SLOW_STEP_DELAY = 0.05
 
 
 @pytest.fixture(autouse=True)
@@ -23,6 +25,16 @@ def truecolor_terminal(monkeypatch: pytest.MonkeyPatch) -> None:
 def demo_server() -> Iterator[DemoServer]:
     """A started demo server with very short sampling steps."""
     server = DemoServer(step_delay=FAST_STEP_DELAY).start()
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture
+def slow_demo() -> Iterator[DemoServer]:
+    """A started demo server whose jobs take a while (SLOW_STEP_DELAY a step)."""
+    server = DemoServer(step_delay=SLOW_STEP_DELAY).start()
     try:
         yield server
     finally:

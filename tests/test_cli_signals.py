@@ -11,7 +11,6 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -27,17 +26,7 @@ from tests.faulty import FaultyServer, Reply
 pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="POSIX signals")
 
 #: 150 steps of 0.05 s: the job runs 7.5 s unless interrupted.
-STEP_DELAY = 0.05
 INTERRUPTING = "interrupting: the images made so far will be saved (Ctrl-C again to quit)"
-
-
-@pytest.fixture
-def slow_demo() -> Iterator[DemoServer]:
-    server = DemoServer(step_delay=STEP_DELAY).start()
-    try:
-        yield server
-    finally:
-        server.stop()
 
 
 def _start(url: str, out: Path, *extra: str) -> subprocess.Popen[str]:

@@ -36,7 +36,6 @@ from tests.tui import SIZE, make_app, pngs, set_form, wait_for
 
 pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="POSIX signals and terminals")
 
-STEP_DELAY = 0.05  # seconds per sampling step on the demo server
 PROMPT = "a lighthouse"
 QUEUED = "a lighthouse at night"  # the second job's prompt, queued behind the first
 DRAFT = "a lighthouse at night (draft)"  # typed last and never sent: the form must keep it
@@ -61,15 +60,6 @@ except BaseException:
 log.write(f"exit {status}\\n")
 raise SystemExit(status)
 """
-
-
-@pytest.fixture
-def slow_demo() -> Iterator[DemoServer]:
-    server = DemoServer(step_delay=STEP_DELAY).start()
-    try:
-        yield server
-    finally:
-        server.stop()
 
 
 def _until(condition: Callable[[], bool], timeout: float, what: str) -> None:
