@@ -94,4 +94,12 @@ def test_linux_driver_keeps__auto_restart_and__writer_thread() -> None:
     source = inspect.getsource(LinuxDriver)
     assert "self._auto_restart" in source, "LinuxDriver no longer has _auto_restart"
     assert "self._writer_thread" in source, "LinuxDriver no longer has _writer_thread"
+    # After a hang-up, lifecycle.py stops the input threads through the driver's exit_event and
+    # finds them by the name Textual gives them.
+    from sdtui.ui.lifecycle import INPUT_THREAD
+
+    assert "self.exit_event" in source, "LinuxDriver no longer has exit_event"
+    assert f'name="{INPUT_THREAD}"' in source, (
+        f"Textual's input thread is no longer {INPUT_THREAD!r}"
+    )
     assert WriterThread(io.StringIO())._file is not None, "WriterThread no longer keeps _file"

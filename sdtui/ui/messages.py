@@ -37,7 +37,6 @@ class ModelLoaded(Message):
     """The server loaded another checkpoint (or refused to: then `title` is the one kept)."""
 
     title: str | None
-    failed: bool = False
 
 
 @dataclass

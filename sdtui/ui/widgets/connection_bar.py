@@ -129,7 +129,7 @@ class ConnectionBar(Widget):
         except ApiError as exc:
             self.state = ConnState.CONNECTED if self.context.connected else ConnState.OFFLINE
             self.notify(exc.message, severity="error", timeout=8)
-            self.post_message(ModelLoaded(previous, failed=True))
+            self.post_message(ModelLoaded(previous))  # the form shows the one kept
             return
         self.context.facts = self.context.facts.with_model(title)
         self.model = title
