@@ -138,3 +138,19 @@ def _looks_numeric(text: str) -> bool:
     except ValueError:
         return False
     return True
+
+
+# Common sizes (the web UI's and SDXL's), as the form offers them.
+SIZE_PRESETS: tuple[tuple[int, int], ...] = (
+    (512, 512),
+    (512, 768),
+    (768, 512),
+    (768, 768),
+    (1024, 1024),
+    (832, 1216),
+    (1216, 832),
+    (896, 1152),
+    (1152, 896),
+    (768, 1344),
+    (1344, 768),
+)

@@ -13,26 +13,13 @@ from textual.widgets import Input, Label, Select, Static
 
 from sdtui.api import GenerationRequest, Sampler, Scheduler, SdModel
 from sdtui.engine import limits
+from sdtui.engine.limits import LIMITS, SIZE_PRESETS
 from sdtui.engine.names import UnknownName, match_sampler, match_scheduler
 from sdtui.images.infotext import Infotext
 from sdtui.text import one_line, strip_control
 from sdtui.ui.actions import KeyMap
 from sdtui.ui.widgets.in_order import NumberInput
 from sdtui.ui.widgets.prompt_editor import PromptEditor
-
-SIZE_PRESETS: tuple[tuple[int, int], ...] = (
-    (512, 512),
-    (512, 768),
-    (768, 512),
-    (768, 768),
-    (1024, 1024),
-    (832, 1216),
-    (1216, 832),
-    (896, 1152),
-    (1152, 896),
-    (768, 1344),
-    (1344, 768),
-)
 
 # Widget id → the field's name in sdtui.engine.limits (the CLI checks the same ranges).
 FIELDS: dict[str, str] = {
@@ -45,13 +32,7 @@ FIELDS: dict[str, str] = {
     "batch-count": "batch_count",
 }
 DEFAULTS: dict[str, str] = {
-    "steps": "20",
-    "cfg": "7.0",
-    "seed": "-1",
-    "batch-size": "1",
-    "width": "512",
-    "height": "512",
-    "batch-count": "1",
+    field_id: str(LIMITS[name].default) for field_id, name in FIELDS.items()
 }
 
 
@@ -135,7 +116,7 @@ class GenerationForm(Vertical):
         yield Static("", id="form-error")
 
     def _field(self, field_id: str) -> ComposeResult:
-        limit = limits.LIMITS[FIELDS[field_id]]
+        limit = LIMITS[FIELDS[field_id]]
         yield Label(limit.label, classes="field-label", id=f"{field_id}-label")
         yield NumberInput(
             DEFAULTS[field_id],
