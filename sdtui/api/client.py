@@ -11,7 +11,8 @@ import asyncio
 import importlib.util
 import json
 import sys
-from typing import Any
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 import httpx
 
@@ -45,6 +46,8 @@ from sdtui.api.types import (
     parse_upscalers,
 )
 from sdtui.api.urls import API, PROGRESS, TASK_PROGRESS, split_credentials
+
+_Progress = TypeVar("_Progress", ProgressUpdate, TaskProgress)
 
 
 def _remember_sniffio_is_missing() -> None:
@@ -238,15 +241,7 @@ class SDClient:
             endpoint,
             params={"skip_current_image": "true" if skip_current_image else "false"},
         )
-        content = response.content
-        try:
-            if len(content) > THREAD_PARSE_BYTES:  # a live preview rides along: off the loop
-                return await asyncio.to_thread(ProgressUpdate.from_bytes, content)
-            return ProgressUpdate.from_bytes(content)
-        except (json.JSONDecodeError, UnicodeDecodeError):
-            raise not_api_error(response, self.base_url, endpoint) from None
-        except (ResponseShapeError, AttributeError) as exc:
-            raise self._shape_error(endpoint, ResponseShapeError(str(exc))) from None
+        return await self._parse_progress(response, endpoint, ProgressUpdate.from_bytes)
 
     async def task_progress(
         self, task_id: str, *, id_live_preview: int = -1, live_preview: bool = True
@@ -267,11 +262,16 @@ class SDClient:
                 "live_preview": live_preview,
             },
         )
+        return await self._parse_progress(response, endpoint, TaskProgress.from_bytes)
+
+    async def _parse_progress(
+        self, response: httpx.Response, endpoint: str, parse: Callable[[bytes], _Progress]
+    ) -> _Progress:
         content = response.content
         try:
-            if len(content) > THREAD_PARSE_BYTES:
-                return await asyncio.to_thread(TaskProgress.from_bytes, content)
-            return TaskProgress.from_bytes(content)
+            if len(content) > THREAD_PARSE_BYTES:  # a live preview rides along: off the loop
+                return await asyncio.to_thread(parse, content)
+            return parse(content)
         except (json.JSONDecodeError, UnicodeDecodeError):
             raise not_api_error(response, self.base_url, endpoint) from None
         except (ResponseShapeError, AttributeError) as exc:
