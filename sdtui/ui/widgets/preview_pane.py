@@ -37,7 +37,6 @@ class PreviewPane(Vertical):
         self.context = context
         self.in_view = Batch()
         self.live_frames = 0
-        self._last_frame: bytes | None = None
         generate = context.keys.name("generate")
         self.view = ImageView(
             cache=context.cache,
@@ -63,7 +62,6 @@ class PreviewPane(Vertical):
         if event.kind == "started":
             progress.started()
             self.live_frames = 0
-            self._last_frame = None
         elif event.kind == "progress" and event.progress is not None:
             progress.update_progress(event.progress)
             self._show_live(event.job, event.progress)
@@ -71,9 +69,8 @@ class PreviewPane(Vertical):
             self._finished(event.job)
 
     def _show_live(self, job: Job, update: ProgressUpdate) -> None:
-        if update.current_image is None or update.current_image == self._last_frame:
-            return  # servers resend the last preview until a new one exists: draw it once
-        self._last_frame = update.current_image
+        if update.current_image is None:
+            return  # no new frame: the engine's progress watcher passes each one on once
         self.live_frames += 1
         try:
             image = open_image(update.current_image)
