@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any
 from sdtui import __version__
 from sdtui.config import DEFAULT_URL, ConfigError, Settings, config_path, load_settings
 from sdtui.engine import limits
+from sdtui.engine.progress import HeldInterrupt
 from sdtui.text import one_line, strip_control
 
 if TYPE_CHECKING:
@@ -243,6 +244,7 @@ class _Stopper:
         self.said_why = False  # a line already told the user why it quits
         self.job_sent = False
         self.work: asyncio.Task[Any] | None = None
+        self.held = HeldInterrupt()
         self._pending: set[asyncio.Task[None]] = set()
 
     @property
@@ -257,11 +259,29 @@ class _Stopper:
             self.quit()
             return
         self.progress.clear()
+        if not self.held.request():
+            # The server's interrupt would stop another client's job, which runs now.
+            print(
+                "our job waits behind another client's: it is interrupted as soon as it starts "
+                "(Ctrl-C again to quit)",
+                file=sys.stderr,
+                flush=True,
+            )
+            return
         print(
             "interrupting: the images made so far will be saved (Ctrl-C again to quit)",
             file=sys.stderr,
             flush=True,
         )
+        self._send_interrupt()
+
+    def progressed(self, update: ProgressUpdate) -> None:
+        """Every progress update: shown, and a held interrupt sent once our job runs."""
+        self.progress(update)
+        if self.held.progressed(update):
+            self._send_interrupt()
+
+    def _send_interrupt(self) -> None:
         task = asyncio.get_running_loop().create_task(self._interrupt())
         self._pending.add(task)
         task.add_done_callback(self._pending.discard)
@@ -332,7 +352,7 @@ async def _resolve_names(client: SDClient, args: argparse.Namespace, request: An
         raise CliError(exc.message) from None
 
 
-def _print_outcome(args: argparse.Namespace, outcome: GenerationOutcome, interrupted: bool) -> None:
+def _print_outcome(args: argparse.Namespace, outcome: GenerationOutcome) -> None:
     if args.json:
         print(
             json.dumps(
@@ -346,7 +366,7 @@ def _print_outcome(args: argparse.Namespace, outcome: GenerationOutcome, interru
                         }
                         for i in outcome.images
                     ],
-                    "interrupted": interrupted,
+                    "interrupted": outcome.interrupted,
                     "expected": outcome.expected,
                     "stopped_early": outcome.cut_short,
                     "summary": outcome.summary(),
@@ -384,7 +404,7 @@ async def _run_generate(args: argparse.Namespace, settings: Settings, url: str) 
                 client,
                 request,
                 store,
-                on_progress=progress,
+                on_progress=stopper.progressed,
                 poll_interval=settings.poll_interval,
                 previews=False,
                 model=ServerModel(),
@@ -415,7 +435,7 @@ async def _run_generate(args: argparse.Namespace, settings: Settings, url: str) 
             return stopper.status
         raise CliError("the server returned no images")
     outcome.interrupted = interrupted
-    _print_outcome(args, outcome, interrupted)
+    _print_outcome(args, outcome)
     if interrupted:
         return stopper.status
     return 0 if not outcome.errors and not outcome.cut_short else 1

@@ -25,11 +25,11 @@ from tests.faulty import FaultyServer, Reply
 
 pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="POSIX signals")
 
-#: 150 steps of 0.05 s: the job runs 7.5 s unless interrupted.
 INTERRUPTING = "interrupting: the images made so far will be saved (Ctrl-C again to quit)"
 
 
 def _start(url: str, out: Path, *extra: str) -> subprocess.Popen[str]:
+    """`sdtui generate` of 150 steps: 7.5 s on the slow demo unless interrupted."""
     env = {**os.environ, "SDTUI_CONFIG": str(out / "no-config.toml")}
     for name in ("SDTUI_URL", "SDTUI_USER", "SDTUI_PASSWORD", "SDTUI_OUT"):
         env.pop(name, None)
@@ -40,11 +40,13 @@ def _start(url: str, out: Path, *extra: str) -> subprocess.Popen[str]:
     )  # fmt: skip
 
 
-def _wait_until_sampling(url: str, proc: subprocess.Popen[str], timeout: float = 8.0) -> None:
-    """Until the demo reports a few sampling steps of the job (its progress endpoint)."""
+def _wait_until_sampling(
+    url: str, proc: subprocess.Popen[str] | None, timeout: float = 8.0
+) -> None:
+    """Until the demo reports a few sampling steps of a job (its progress endpoint)."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        assert proc.poll() is None, proc.communicate()
+        assert proc is None or proc.poll() is None, proc and proc.communicate()
         state: dict[str, Any] = httpx.get(f"{url}/sdapi/v1/progress").json()["state"]
         if state["sampling_step"] >= 3:
             return
@@ -84,6 +86,37 @@ def test_a_signal_interrupts_the_job_and_saves_its_image(
     assert not _temps(tmp_path)
     # The server is idle again: the job was interrupted, not abandoned.
     assert httpx.get(f"{slow_demo.url}/sdapi/v1/progress").json()["state"]["job_count"] == 0
+
+
+def test_ctrl_c_while_another_clients_job_runs_leaves_that_job_alone(
+    slow_demo: DemoServer, tmp_path: Path
+) -> None:
+    """The server's interrupt stops whatever runs. Ctrl-C while our job waited behind another
+    client's stopped that one; it is now held until ours starts, then ours is interrupted and
+    what it made is saved."""
+    import threading
+
+    other: dict[str, Any] = {}
+
+    def other_client() -> None:
+        body = {"prompt": "someone else", "steps": 40, "width": 64, "height": 64}
+        started = time.monotonic()
+        httpx.post(f"{slow_demo.url}/sdapi/v1/txt2img", json=body, timeout=30)
+        other["seconds"] = time.monotonic() - started
+
+    thread = threading.Thread(target=other_client, daemon=True)
+    thread.start()
+    _wait_until_sampling(slow_demo.url, proc=None)
+    proc = _start(slow_demo.url, tmp_path)
+    time.sleep(1.0)  # ours is sent and waits behind the other client's job
+    proc.send_signal(signal.SIGINT)
+    thread.join(10)
+    assert other["seconds"] >= 40 * 0.05 * 0.9  # it ran all its 40 steps: not interrupted
+    code, out, err = _finish(proc)
+    assert code == 130, err
+    assert "interrupted as soon as it starts" in err and "Traceback" not in err
+    [saved] = _saved(tmp_path)  # ours ran, was interrupted at once, and was saved
+    assert out.splitlines() == [str(saved)]
 
 
 def test_json_says_interrupted(slow_demo: DemoServer, tmp_path: Path) -> None:

@@ -9,6 +9,7 @@ import re
 import threading
 import time
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -19,7 +20,7 @@ from PIL import Image
 from sdtui.api import GenerationRequest, GenerationResult, ProgressUpdate, SDClient
 from sdtui.demo import DemoServer
 from sdtui.engine import GenerationOutcome, SavedImage, generate
-from sdtui.engine.progress import ETA_MIN_SECONDS, EtaEstimate, new_task_id
+from sdtui.engine.progress import ETA_MIN_SECONDS, EtaEstimate, HeldInterrupt, new_task_id
 from sdtui.store import ImageStore
 
 API = "/sdapi/v1"
@@ -303,3 +304,15 @@ def test_summary_counts_images_that_could_not_be_written(tmp_path: Path) -> None
     assert outcome.complete  # the server did its whole job
     unstored = [SavedImage(0, 0, "", b"png")]  # no store: nothing was meant to be written
     assert outcome_of(unstored).summary() == "1 image received"
+
+
+def test_an_interrupt_asked_for_while_waiting_is_held_until_our_job_runs() -> None:
+    held = HeldInterrupt()
+    assert not held.progressed(ProgressUpdate.busy())  # ours waits behind another job
+    assert held.request() is False  # held: sending it now would stop the other job
+    assert not held.progressed(ProgressUpdate.busy())
+    running = replace(ProgressUpdate.idle(), progress=0.2, job_count=1, sampling_steps=20)
+    assert held.progressed(running) is True  # due now, once
+    assert not held.progressed(running)
+    fresh = HeldInterrupt()
+    assert fresh.request() is True and fresh.sent  # not waiting: sent at once

@@ -57,6 +57,33 @@ _TASK_REFUSALS = (
 )
 
 
+@dataclass
+class HeldInterrupt:
+    """The server's interrupt stops whatever job runs now. Asked for while our job still waits
+    behind another client's, it is held, and due as soon as ours runs. The caller sends it; this
+    only says when."""
+
+    requested: bool = False
+    sent: bool = False
+    waiting: bool = False  # the last progress update: ours waits behind another job
+
+    def request(self) -> bool:
+        """Ask to interrupt: True when it is to be sent now, False when it is held."""
+        self.requested = True
+        if self.waiting:
+            return False
+        self.sent = True
+        return True
+
+    def progressed(self, update: ProgressUpdate) -> bool:
+        """Note a progress update: True when a held interrupt is due now (ours has started)."""
+        self.waiting = update.waiting
+        if self.requested and not self.sent and update.active:
+            self.sent = True
+            return True
+        return False
+
+
 def new_task_id() -> str:
     """A unique task name in the web UI's own shape, `task(<random>)`."""
     return f"task({secrets.token_hex(8)})"

@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 
 from sdtui.api import ApiError, ErrorKind, GenerationRequest, ProgressUpdate
 from sdtui.engine.generate import GenerationOutcome
+from sdtui.engine.progress import HeldInterrupt
 
 
 class JobState(enum.Enum):
@@ -36,14 +37,17 @@ class Job:
     state: JobState = JobState.QUEUED
     outcome: GenerationOutcome | None = None
     error: ApiError | None = None
-    interrupt_requested: bool = False
-    interrupt_sent: bool = False
     last_progress: ProgressUpdate | None = None
+    interrupt: HeldInterrupt = field(default_factory=HeldInterrupt)
+
+    @property
+    def interrupt_requested(self) -> bool:
+        return self.interrupt.requested
 
     @property
     def waiting(self) -> bool:
         """Sent, but the server is still busy with another client's job."""
-        return self.last_progress is not None and self.last_progress.waiting
+        return self.interrupt.waiting
 
 
 @dataclass(frozen=True)
@@ -121,13 +125,8 @@ class JobQueue:
         job = self._current
         if job is None:
             return False
-        job.interrupt_requested = True
-        if job.waiting:
-            # The server's interrupt stops whatever runs: now, another client's job. Ours is
-            # interrupted as soon as it starts (see on_progress).
-            return True
-        job.interrupt_sent = True
-        await self.runner.interrupt()
+        if job.interrupt.request():  # else held: sent once ours runs (see on_progress)
+            await self.runner.interrupt()
         return True
 
     async def _interrupt_quietly(self) -> None:
@@ -157,8 +156,7 @@ class JobQueue:
 
             def on_progress(update: ProgressUpdate, job: Job = job) -> None:
                 job.last_progress = update
-                if job.interrupt_requested and not job.interrupt_sent and update.active:
-                    job.interrupt_sent = True  # asked for while it waited: ours runs now
+                if job.interrupt.progressed(update):  # asked for while it waited: ours runs now
                     task = asyncio.get_running_loop().create_task(self._interrupt_quietly())
                     self._tasks.add(task)
                     task.add_done_callback(self._tasks.discard)
