@@ -4,8 +4,12 @@ from typing import TYPE_CHECKING, Any
 
 from sdtui.api.errors import ApiError, ErrorKind, is_unsupported
 from sdtui.api.types import (
+    Embedding,
+    ExtrasRequest,
+    ExtrasResult,
     GenerationRequest,
     GenerationResult,
+    Img2ImgRequest,
     Lora,
     PngInfo,
     ProgressUpdate,
@@ -13,6 +17,7 @@ from sdtui.api.types import (
     Sampler,
     Scheduler,
     SdModel,
+    SdVae,
     TaskProgress,
     Upscaler,
 )
@@ -33,9 +38,13 @@ def __getattr__(name: str) -> Any:
 
 __all__ = [
     "ApiError",
+    "Embedding",
     "ErrorKind",
+    "ExtrasRequest",
+    "ExtrasResult",
     "GenerationRequest",
     "GenerationResult",
+    "Img2ImgRequest",
     "Lora",
     "PngInfo",
     "ProgressUpdate",
@@ -44,6 +53,7 @@ __all__ = [
     "Sampler",
     "Scheduler",
     "SdModel",
+    "SdVae",
     "TaskProgress",
     "Upscaler",
     "is_unsupported",

@@ -8,6 +8,7 @@ Large answers are parsed in a thread so the caller's event loop never stalls on 
 from __future__ import annotations
 
 import asyncio
+import base64
 import importlib.util
 import json
 import sys
@@ -26,8 +27,12 @@ from sdtui.api.errors import (
 )
 from sdtui.api.types import (
     BadImageData,
+    Embedding,
+    ExtrasRequest,
+    ExtrasResult,
     GenerationRequest,
     GenerationResult,
+    Img2ImgRequest,
     Lora,
     PngInfo,
     ProgressUpdate,
@@ -36,14 +41,18 @@ from sdtui.api.types import (
     Sampler,
     Scheduler,
     SdModel,
+    SdVae,
     TaskProgress,
     Upscaler,
+    parse_embeddings,
+    parse_latent_upscale_modes,
     parse_loras,
     parse_models,
     parse_samplers,
     parse_schedulers,
     parse_styles,
     parse_upscalers,
+    parse_vaes,
 )
 from sdtui.api.urls import API, PROGRESS, TASK_PROGRESS, split_credentials
 
@@ -65,6 +74,11 @@ def _remember_sniffio_is_missing() -> None:
 
 
 _remember_sniffio_is_missing()
+
+
+def _b64(data: bytes) -> str:
+    return base64.b64encode(data).decode("ascii")
+
 
 CONNECT_TIMEOUT = 5.0
 # Above this size a JSON answer is decoded in a worker thread instead of on the event loop.
@@ -104,6 +118,7 @@ class SDClient:
         # it answered.
         self.missing: set[str] = set()
         self.offered: set[str] = set()
+        self._api_answered = False
 
     async def __aenter__(self) -> SDClient:
         return self
@@ -155,6 +170,8 @@ class SDClient:
             ) from None
         if not 200 <= response.status_code < 300:
             raise http_error(response, self.base_url, endpoint)
+        if endpoint.startswith(API) and endpoint != PROGRESS:
+            self._api_answered = True
         return response
 
     async def _json(self, response: httpx.Response, endpoint: str) -> Any:
@@ -193,10 +210,52 @@ class SDClient:
     # -- generation -----------------------------------------------------------------------------
 
     async def txt2img(self, request: GenerationRequest) -> GenerationResult:
-        endpoint = f"{API}/txt2img"
-        response = await self._request(
-            "POST", endpoint, json_body=request.to_payload(), timeout=self._long
+        return await self._generate(f"{API}/txt2img", request, "txt2img")
+
+    async def img2img(self, request: Img2ImgRequest) -> GenerationResult:
+        """POST img2img: the same answer as txt2img, made from `request.init_images`."""
+        return await self._generate(f"{API}/img2img", request, "img2img")
+
+    async def generate(self, request: GenerationRequest) -> GenerationResult:
+        """img2img for an `Img2ImgRequest`, else txt2img."""
+        if isinstance(request, Img2ImgRequest):
+            return await self.img2img(request)
+        return await self.txt2img(request)
+
+    def _unsupported(self, exc: ApiError, endpoint: str, what: str) -> ApiError:
+        """A server without `endpoint` (an older or compatible one): one line naming the feature."""
+        return ApiError(
+            ErrorKind.NOT_FOUND,
+            f"{self.base_url} does not offer {what} (no {endpoint}: an older or a compatible "
+            "server)",
+            status=exc.status,
+            endpoint=endpoint,
+            detail=exc.detail,
         )
+
+    async def _post_long(self, endpoint: str, body: Any, what: str) -> httpx.Response:
+        """A POST that may take minutes (no read timeout); a missing endpoint says which feature
+        the server lacks."""
+        try:
+            return await self._request("POST", endpoint, json_body=body, timeout=self._long)
+        except ApiError as exc:
+            if exc.kind is ErrorKind.NOT_FOUND or (
+                # img2img is among the endpoints whose 404 means "--api is off"; a server that
+                # answered other API calls and lacks only this one is an older or compatible one.
+                exc.kind is ErrorKind.API_DISABLED and self.offered_api
+            ):
+                raise self._unsupported(exc, endpoint, what) from None
+            raise
+
+    @property
+    def offered_api(self) -> bool:
+        """Some /sdapi/v1 call other than progress has succeeded on this client."""
+        return self._api_answered
+
+    async def _generate(
+        self, endpoint: str, request: GenerationRequest, what: str
+    ) -> GenerationResult:
+        response = await self._post_long(endpoint, request.to_payload(), what)
 
         def parse() -> GenerationResult:
             return GenerationResult.from_bytes(response.content, request)
@@ -206,14 +265,49 @@ class SDClient:
         except (json.JSONDecodeError, UnicodeDecodeError):
             raise not_api_error(response, self.base_url, endpoint) from None
         except BadImageData:
-            raise ApiError(
-                ErrorKind.NOT_API,
-                f"{self.base_url} sent image data that is not valid base64 (cut short or "
-                "corrupted on the way?): try again, and check any proxy in between",
-                endpoint=endpoint,
-            ) from None
+            raise self._bad_image_data(endpoint) from None
         except ResponseShapeError as exc:
             raise self._shape_error(endpoint, exc) from None
+
+    def _bad_image_data(self, endpoint: str) -> ApiError:
+        return ApiError(
+            ErrorKind.NOT_API,
+            f"{self.base_url} sent image data that is not valid base64 (cut short or "
+            "corrupted on the way?): try again, and check any proxy in between",
+            endpoint=endpoint,
+        )
+
+    # -- extras (upscaling, face restoration) ---------------------------------------------------
+
+    async def _extras(self, endpoint: str, body: Any, key: str) -> ExtrasResult:
+        response = await self._post_long(endpoint, body, "upscaling")
+
+        def parse() -> ExtrasResult:
+            return ExtrasResult.from_bytes(response.content, key)
+
+        try:
+            return await asyncio.to_thread(parse)
+        except (json.JSONDecodeError, UnicodeDecodeError):
+            raise not_api_error(response, self.base_url, endpoint) from None
+        except BadImageData:
+            raise self._bad_image_data(endpoint) from None
+        except ResponseShapeError as exc:
+            raise self._shape_error(endpoint, exc) from None
+
+    async def extra_single_image(self, image: bytes, request: ExtrasRequest) -> ExtrasResult:
+        """POST extra-single-image: one image upscaled (or faces restored). No read timeout: a
+        model upscaler on a big image takes minutes."""
+        body = await asyncio.to_thread(lambda: request.to_payload(_b64(image)))
+        return await self._extras(f"{API}/extra-single-image", body, "image")
+
+    async def extra_batch_images(
+        self, images: list[tuple[str, bytes]], request: ExtrasRequest
+    ) -> ExtrasResult:
+        """POST extra-batch-images: (file name, bytes) pairs, processed in order."""
+        body = await asyncio.to_thread(
+            lambda: request.to_batch_payload([(name, _b64(data)) for name, data in images])
+        )
+        return await self._extras(f"{API}/extra-batch-images", body, "images")
 
     def _check_offered(self, endpoint: str) -> None:
         if endpoint in self.missing:
@@ -299,9 +393,15 @@ class SDClient:
     async def set_model(self, title: str) -> None:
         await self.set_options({"sd_model_checkpoint": title})
 
-    async def _list(self, name: str, parse: Any) -> Any:
+    async def _list(self, name: str, parse: Any, what: str | None = None) -> Any:
+        """GET a list; with `what`, a server without it says so in one line naming the list."""
         endpoint = f"{API}/{name}"
-        data = await self._call("GET", endpoint)
+        try:
+            data = await self._call("GET", endpoint)
+        except ApiError as exc:
+            if what is not None and is_unsupported(exc):
+                raise self._unsupported(exc, endpoint, what) from None
+            raise
         try:
             return parse(data)
         except ResponseShapeError as exc:
@@ -320,24 +420,45 @@ class SDClient:
         return result
 
     async def upscalers(self) -> list[Upscaler]:
-        result: list[Upscaler] = await self._list("upscalers", parse_upscalers)
+        result: list[Upscaler] = await self._list("upscalers", parse_upscalers, "upscalers")
+        return result
+
+    async def latent_upscale_modes(self) -> list[str]:
+        """The hires fix's latent upscalers ("Latent", "Latent (nearest-exact)", ...)."""
+        result: list[str] = await self._list(
+            "latent-upscale-modes", parse_latent_upscale_modes, "latent upscale modes"
+        )
         return result
 
     async def prompt_styles(self) -> list[PromptStyle]:
-        result: list[PromptStyle] = await self._list("prompt-styles", parse_styles)
+        result: list[PromptStyle] = await self._list("prompt-styles", parse_styles, "styles")
         return result
 
     async def loras(self) -> list[Lora]:
-        result: list[Lora] = await self._list("loras", parse_loras)
+        result: list[Lora] = await self._list("loras", parse_loras, "LoRAs")
+        return result
+
+    async def embeddings(self, *, include_skipped: bool = False) -> list[Embedding]:
+        """Textual-inversion embeddings loaded for the current model, by name (the skipped ones,
+        marked `skipped`, after them when asked)."""
+        result: list[Embedding] = await self._list(
+            "embeddings", lambda d: parse_embeddings(d, include_skipped), "embeddings"
+        )
+        return result
+
+    async def sd_vaes(self) -> list[SdVae]:
+        """VAE files (GET sd-vae; Forge lists them as sd-modules)."""
+        try:
+            result: list[SdVae] = await self._list("sd-vae", parse_vaes, "VAEs")
+        except ApiError as exc:
+            if not is_unsupported(exc):
+                raise
+            result = await self._list("sd-modules", parse_vaes, "VAEs")
         return result
 
     async def png_info(self, image: bytes) -> PngInfo:
-        import base64
-
         endpoint = f"{API}/png-info"
-        data = await self._call(
-            "POST", endpoint, json_body={"image": base64.b64encode(image).decode("ascii")}
-        )
+        data = await self._call("POST", endpoint, json_body={"image": _b64(image)})
         if not isinstance(data, dict):
             raise self._shape_error(endpoint, ResponseShapeError("png-info is not an object"))
         items = data.get("items")

@@ -106,6 +106,145 @@ class GenerationRequest:
         return cls(**{k: v for k, v in data.items() if k in known})
 
 
+# Fields of the txt2img tab that the img2img endpoint does not take (hires fix, refiner's hires
+# checkpoint): left out of an img2img body rather than relying on the server to ignore them.
+_TXT2IMG_ONLY = frozenset(
+    {
+        "enable_hr",
+        "hr_scale",
+        "hr_upscaler",
+        "hr_second_pass_steps",
+        "hr_resize_x",
+        "hr_resize_y",
+        "hr_sampler_name",
+        "hr_scheduler",
+        "hr_prompt",
+        "hr_negative_prompt",
+        "hr_checkpoint_name",
+    }
+)
+
+
+@dataclass
+class Img2ImgRequest(GenerationRequest):
+    """Every img2img field of the web UI's img2img tab, beside the txt2img ones it shares.
+
+    `init_images` are base64 strings (plain or `data:` URLs), as the API takes them; so is `mask`
+    (white is repainted unless `inpainting_mask_invert` is 1). `width`/`height` are the output
+    size: the server does not take them from the init image (it uses 512x512 when none are sent),
+    so callers fill them from the init image when the user gave no size. `None` means the
+    server's default: resize_mode 0 (just resize; 1 crop and resize, 2 resize and fill, 3 just
+    resize latent upscale), mask_blur 4, inpainting_fill 0 (fill; 1 original, 2 latent noise,
+    3 latent nothing), inpaint_full_res true ("Only masked"), padding 0, image_cfg_scale 1.5
+    (instruct-pix2pix models only).
+    """
+
+    init_images: list[str] = field(default_factory=list)
+    denoising_strength: float | None = 0.75
+    resize_mode: int | None = None
+    mask: str | None = None
+    mask_blur: int | None = None
+    mask_blur_x: int | None = None
+    mask_blur_y: int | None = None
+    inpainting_fill: int | None = None
+    inpaint_full_res: bool | None = None
+    inpaint_full_res_padding: int | None = None
+    inpainting_mask_invert: int | None = None
+    initial_noise_multiplier: float | None = None
+    image_cfg_scale: float | None = None
+    include_init_images: bool | None = None
+
+    def to_payload(self) -> dict[str, Any]:
+        """The JSON body for POST /sdapi/v1/img2img."""
+        payload = {k: v for k, v in super().to_payload().items() if k not in _TXT2IMG_ONLY}
+        if self.denoising_strength is None:
+            payload.pop("denoising_strength", None)  # the server's own default (0.75)
+        if self.mask is None:
+            for key in ("mask_blur_x", "mask_blur_y"):
+                payload.pop(key, None)
+        return payload
+
+    @classmethod
+    def from_generation(
+        cls, request: GenerationRequest, init_images: list[str], **fields_: Any
+    ) -> Img2ImgRequest:
+        """An img2img job with the txt2img fields of `request` (prompt, seed, sampler...)."""
+        shared = {f.name: getattr(request, f.name) for f in fields(GenerationRequest)}
+        if request.denoising_strength is None:
+            shared.pop("denoising_strength")
+        return cls(**{**shared, "init_images": init_images, **fields_})
+
+
+@dataclass
+class ExtrasRequest:
+    """The fields of the web UI's Extras tab (POST extra-single-image / extra-batch-images), with
+    the server's defaults: scale by 2 with no upscaler (an unchanged image) unless told otherwise.
+
+    resize_mode 0 scales by `upscaling_resize`; 1 resizes to `upscaling_resize_w` x
+    `upscaling_resize_h`, cropped to fit when `upscaling_crop`. Upscaler names come from
+    GET upscalers ("Lanczos" and "Nearest" need no model; "None" skips that step).
+    """
+
+    resize_mode: int = 0
+    upscaling_resize: float = 2.0
+    upscaling_resize_w: int = 512
+    upscaling_resize_h: int = 512
+    upscaling_crop: bool = True
+    upscaler_1: str = "None"
+    upscaler_2: str = "None"
+    extras_upscaler_2_visibility: float = 0.0
+    gfpgan_visibility: float = 0.0
+    codeformer_visibility: float = 0.0
+    codeformer_weight: float = 0.0
+    upscale_first: bool = False
+    show_extras_results: bool = True
+
+    def _fields(self) -> dict[str, Any]:
+        return {f.name: getattr(self, f.name) for f in fields(self)}
+
+    def to_payload(self, image_b64: str) -> dict[str, Any]:
+        """The JSON body for POST /sdapi/v1/extra-single-image."""
+        return {**self._fields(), "image": image_b64}
+
+    def to_batch_payload(self, images: list[tuple[str, str]]) -> dict[str, Any]:
+        """The JSON body for POST /sdapi/v1/extra-batch-images: (file name, base64) pairs."""
+        return {
+            **self._fields(),
+            "imageList": [{"data": data, "name": name} for name, data in images],
+        }
+
+
+@dataclass(frozen=True)
+class ExtrasResult:
+    """What an extras call gave back: the processed files (PNG by default, each keeping the
+    source's `parameters` and gaining a `postprocessing` text) and the server's `html_info`."""
+
+    images: list[bytes]
+    html_info: str
+
+    @classmethod
+    def from_bytes(cls, content: bytes, key: str) -> ExtrasResult:
+        """Parse an extras answer whose images are under `key` ("image" or "images"), cutting the
+        base64 out as for txt2img. Raises json.JSONDecodeError for answers that are not JSON."""
+        split = split_base64_field(content, key)
+        if split is None:
+            data = json.loads(content)
+            if not isinstance(data, dict):
+                raise ResponseShapeError(f"the answer has no {key!r}")
+            value = data.get(key)
+            raw = value if isinstance(value, list) else [value]
+            if not all(isinstance(v, str) for v in raw if v is not None):
+                raise ResponseShapeError(f"the answer's {key!r} is not base64 text")
+            images = [decode_b64(v) for v in raw if isinstance(v, str) and v]
+        else:
+            data, strings = split
+            images = [decode_b64(s) for s in strings if s]
+        if key not in data:
+            raise ResponseShapeError(f"the answer has no {key!r}")
+        html = data.get("html_info")
+        return cls(images=images, html_info=html if isinstance(html, str) else "")
+
+
 # Base64 is decoded in slices of this many characters (a multiple of 4, so each slice decodes on
 # its own): the decoder holds the GIL for a whole call, and a 1024² image is ~2 MB of base64,
 # ~12 ms in one piece. Slices let the event loop's thread in between.
@@ -496,6 +635,28 @@ class Lora:
 
 
 @dataclass(frozen=True)
+class Embedding:
+    """A textual-inversion embedding, used in a prompt by its name. `skipped`: the server has it
+    but did not load it for the current model (another architecture): it does nothing there."""
+
+    name: str
+    step: int | None = None
+    shape: int | None = None
+    vectors: int | None = None
+    sd_checkpoint_name: str | None = None
+    skipped: bool = False
+
+
+@dataclass(frozen=True)
+class SdVae:
+    """A VAE file the server offers (GET sd-vae; Forge: sd-modules). `model_name` is the name to
+    send as the `sd_vae` setting."""
+
+    model_name: str
+    filename: str = ""
+
+
+@dataclass(frozen=True)
 class PngInfo:
     info: str
     items: dict[str, Any]
@@ -569,4 +730,50 @@ def parse_loras(data: Any) -> list[Lora]:
             path=str(d.get("path") or ""),
         )
         for d in _list_of_dicts(data, "loras")
+    ]
+
+
+def _opt_int(value: Any) -> int | None:
+    return value if isinstance(value, int) and not isinstance(value, bool) else None
+
+
+def parse_embeddings(data: Any, include_skipped: bool = False) -> list[Embedding]:
+    """`{"loaded": {name: {...}}, "skipped": {...}}` → loaded embeddings by name (then the skipped
+    ones, marked, when asked)."""
+    if not isinstance(data, dict) or not isinstance(data.get("loaded", {}), dict):
+        raise ResponseShapeError("the embeddings answer has no 'loaded' object")
+    groups = [("loaded", False)] + ([("skipped", True)] if include_skipped else [])
+    out: list[Embedding] = []
+    for key, skipped in groups:
+        group = data.get(key)
+        if not isinstance(group, dict):
+            continue
+        for name in sorted(group, key=str.lower):
+            item = group[name] if isinstance(group[name], dict) else {}
+            checkpoint = item.get("sd_checkpoint_name")
+            out.append(
+                Embedding(
+                    name=str(name),
+                    step=_opt_int(item.get("step")),
+                    shape=_opt_int(item.get("shape")),
+                    vectors=_opt_int(item.get("vectors")),
+                    sd_checkpoint_name=checkpoint if isinstance(checkpoint, str) else None,
+                    skipped=skipped,
+                )
+            )
+    return out
+
+
+def parse_latent_upscale_modes(data: Any) -> list[str]:
+    return [str(d["name"]) for d in _list_of_dicts(data, "latent-upscale-modes") if d.get("name")]
+
+
+def parse_vaes(data: Any) -> list[SdVae]:
+    return [
+        SdVae(
+            model_name=str(d.get("model_name") or d.get("name") or ""),
+            filename=str(d.get("filename") or ""),
+        )
+        for d in _list_of_dicts(data, "sd-vae")
+        if d.get("model_name") or d.get("name")
     ]

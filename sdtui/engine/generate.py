@@ -233,14 +233,14 @@ async def generate(
     previews: bool = True,
     model: ServerModel | None = None,
 ) -> GenerationOutcome:
-    """Run one txt2img job and save its images. Raises ApiError when the server fails.
+    """Run one txt2img job (img2img for an `Img2ImgRequest`) and save its images. Raises ApiError when the server fails.
 
     With `on_progress`, the job is sent under a task id of its own (`force_task_id`, unless the
     request names one) and `on_progress` hears about this job only: while another client's job
     holds the server it gets updates with `waiting` set (see `sdtui.engine.progress`). The
     outcome keeps the caller's request, without the task id."""
     if on_progress is None:
-        result = await client.txt2img(request)
+        result = await client.generate(request)
         images = await save_result(result, request, store, model)
         return GenerationOutcome(request=request, result=result, images=images)
     task_id = request.force_task_id or new_task_id()
@@ -251,7 +251,7 @@ async def generate(
     await watcher.prepare()
     poller = asyncio.create_task(watcher.watch())
     try:
-        result = await client.txt2img(sent)
+        result = await client.generate(sent)
     finally:
         poller.cancel()
         with contextlib.suppress(asyncio.CancelledError):
