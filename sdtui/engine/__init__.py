@@ -18,6 +18,7 @@ from sdtui.engine.names import (
     split_checkpoint_title,
 )
 from sdtui.engine.queue import Job, JobEvent, JobQueue, JobState, Runner
+from sdtui.engine.reuse import Reused, match_reused_model, request_from_infotext
 
 __all__ = [
     "LIMITS",
@@ -28,6 +29,7 @@ __all__ = [
     "JobState",
     "Limit",
     "LimitError",
+    "Reused",
     "Runner",
     "SavedImage",
     "ServerModel",
@@ -35,9 +37,11 @@ __all__ = [
     "generate",
     "infotext_from_request",
     "match_model",
+    "match_reused_model",
     "match_sampler",
     "match_scheduler",
     "model_short_name",
+    "request_from_infotext",
     "save_result",
     "split_checkpoint_title",
 ]
