@@ -26,6 +26,7 @@ from sdtui.ui.app import SdtuiApp
 from sdtui.ui.commands import ActionCommands
 from sdtui.ui.dialogs.keys import KeysDialog
 from sdtui.ui.screens.full_image import FullImageScreen
+from sdtui.ui.widgets.form_fields import ServerSelect
 from sdtui.ui.widgets.generation_form import DEFAULTS
 from tests.tui import SIZE, job_is_sampling, make_app, notifications, pngs, set_form, wait_for
 
@@ -326,7 +327,7 @@ async def test_switching_model_during_a_job_warns(demo_factory: Any, tmp_path: P
     async with app.run_test(size=SIZE) as pilot:
         await _started(pilot, app)
         model: Select[str] = app.query_one("#model", Select)
-        titles = [v for _, v in app.main.form._options["model"]]
+        titles = [v for _, v in app.query_one("#model", ServerSelect).pairs]
         assert len(titles) >= 2
         other = next(t for t in titles if t != model.value)
         await pilot.press(*"slow")

@@ -2,24 +2,31 @@
 
 from __future__ import annotations
 
-import contextlib
-
 from textual import on
 from textual.app import ComposeResult
 from textual.containers import Grid, Vertical
 from textual.message import Message
-from textual.validation import ValidationResult, Validator
+from textual.validation import ValidationResult
 from textual.widgets import Input, Label, Select, Static
 
 from sdtui.api import GenerationRequest, Sampler, Scheduler, SdModel
-from sdtui.engine import limits
 from sdtui.engine.limits import LIMITS, SIZE_PRESETS
-from sdtui.engine.names import UnknownName, match_sampler, match_scheduler
 from sdtui.images.infotext import Infotext
 from sdtui.text import one_line, strip_control
 from sdtui.ui.actions import KeyMap
-from sdtui.ui.widgets.in_order import NumberInput
+from sdtui.ui.widgets.form_fields import (
+    FormError,
+    ServerSelect,
+    model_label,
+    number_field,
+    read_number,
+    sampler_finder,
+    scheduler_finder,
+    valid_text,
+)
 from sdtui.ui.widgets.prompt_editor import PromptEditor
+
+__all__ = ["DEFAULTS", "FIELDS", "FormError", "GenerationForm"]
 
 # Widget id → the field's name in sdtui.engine.limits (the CLI checks the same ranges).
 FIELDS: dict[str, str] = {
@@ -34,30 +41,6 @@ FIELDS: dict[str, str] = {
 DEFAULTS: dict[str, str] = {
     field_id: str(LIMITS[name].default) for field_id, name in FIELDS.items()
 }
-
-
-class FormError(ValueError):
-    """The form holds a value the server would refuse; `field` is the widget id to focus."""
-
-    def __init__(self, field: str, message: str) -> None:
-        super().__init__(message)
-        self.field = field
-        self.message = message
-
-
-class InRange(Validator):
-    """A field's range, as sdtui.engine.limits has it."""
-
-    def __init__(self, field: str) -> None:
-        super().__init__()
-        self.field = field
-
-    def validate(self, value: str) -> ValidationResult:
-        try:
-            limits.parse(self.field, value)
-        except limits.LimitError as exc:
-            return self.failure(exc.message)
-        return self.success()
 
 
 class GenerationForm(Vertical):
@@ -79,14 +62,7 @@ class GenerationForm(Vertical):
     def __init__(self, keys: KeyMap | None = None, *, id: str | None = None) -> None:
         super().__init__(id=id)
         self.keys = keys or KeyMap()
-        self._wanted: dict[str, str | None] = {"sampler": None, "scheduler": None, "model": None}
         self._errors: dict[str, str] = {}
-        # What each select offers, kept here (Select does not expose its options).
-        self._options: dict[str, list[tuple[str, str]]] = {
-            "sampler": [],
-            "scheduler": [],
-            "model": [],
-        }
 
     def compose(self) -> ComposeResult:
         prompt = PromptEditor(id="prompt", soft_wrap=True, tab_behavior="focus")
@@ -96,8 +72,8 @@ class GenerationForm(Vertical):
         yield prompt
         yield negative
         with Grid(id="settings"):
-            for field_id in FIELDS:
-                yield from self._field(field_id)
+            for field_id, name in FIELDS.items():
+                yield from number_field(field_id, name)
             yield Label("Size", classes="field-label")
             yield Select(
                 [(f"{w}×{h}", (w, h)) for w, h in SIZE_PRESETS],
@@ -108,25 +84,15 @@ class GenerationForm(Vertical):
             )
         with Grid(id="choices"):
             yield Label("Sampler", classes="field-label")
-            yield Select([], id="sampler", compact=True, prompt="server default")
+            yield ServerSelect(id="sampler", prompt="server default")
             yield Label("Schedule", classes="field-label")
-            yield Select([], id="scheduler", compact=True, prompt="Automatic")
+            yield ServerSelect(id="scheduler", prompt="Automatic")
             yield Label("Model", classes="field-label")
-            yield Select([], id="model", compact=True, prompt="loaded model")
+            yield ServerSelect(id="model", prompt="loaded model")
         yield Static("", id="form-error")
 
-    def _field(self, field_id: str) -> ComposeResult:
-        limit = LIMITS[FIELDS[field_id]]
-        yield Label(limit.label, classes="field-label", id=f"{field_id}-label")
-        yield NumberInput(
-            DEFAULTS[field_id],
-            id=field_id,
-            compact=True,
-            validators=[InRange(FIELDS[field_id])],
-            tooltip=limit.help,
-            restrict=r"-?[0-9.]*",
-            valid_empty=False,
-        )
+    def _select(self, select_id: str) -> ServerSelect:
+        return self.query_one(f"#{select_id}", ServerSelect)
 
     # -- validation -----------------------------------------------------------------------------
 
@@ -154,10 +120,7 @@ class GenerationForm(Vertical):
         return next(iter(self._errors.values()), None)
 
     def _value(self, field_id: str) -> int | float:
-        try:
-            return limits.parse(FIELDS[field_id], self.query_one(f"#{field_id}", Input).value)
-        except limits.LimitError as exc:
-            raise FormError(field_id, exc.message) from None
+        return read_number(self, field_id, FIELDS[field_id])
 
     # -- reading and filling --------------------------------------------------------------------
 
@@ -175,15 +138,9 @@ class GenerationForm(Vertical):
             batch_size=int(self._value("batch-size")),
             n_iter=int(self._value("batch-count")),
         )
-        request.sampler_name = self._select_value("sampler")
-        request.scheduler = self._select_value("scheduler")
+        request.sampler_name = self._select("sampler").chosen
+        request.scheduler = self._select("scheduler").chosen
         return request
-
-    def _select_value(self, select_id: str) -> str | None:
-        select: Select[str] = self.query_one(f"#{select_id}", Select)
-        if select.is_blank():
-            return self._wanted.get(select_id)
-        return str(select.value)
 
     def _set_input(self, field_id: str, value: object) -> None:
         self.query_one(f"#{field_id}", Input).value = str(value)
@@ -204,7 +161,7 @@ class GenerationForm(Vertical):
         for field_id in FIELDS:
             data[field_id] = self.query_one(f"#{field_id}", Input).value
         for select_id in ("sampler", "scheduler"):
-            value = self._select_value(select_id)
+            value = self._select(select_id).chosen
             if value:
                 data[select_id] = value
         return data
@@ -216,12 +173,11 @@ class GenerationForm(Vertical):
         self._load_prompts(texts.get("prompt", ""), texts.get("negative", ""))
         for field_id, field in FIELDS.items():
             value = strip_control(texts.get(field_id, ""), keep_newlines=False).strip()
-            with contextlib.suppress(limits.LimitError):
-                limits.parse(field, value)
+            if valid_text(field, value):
                 self._set_input(field_id, value)
         for select_id in ("sampler", "scheduler"):
             if texts.get(select_id):
-                self._want(select_id, texts[select_id])
+                self._select(select_id).want(texts[select_id])
 
     def load_infotext(self, info: Infotext, *, with_seed: bool = True) -> None:
         """Fill the form from an image's parameters (the web UI's "send to txt2img")."""
@@ -236,8 +192,8 @@ class GenerationForm(Vertical):
             self._set_input("width", info.width)
             self._set_input("height", info.height)
         if info.sampler:
-            self._want("sampler", info.sampler)
-        self._want("scheduler", info.scheduler or "Automatic")
+            self._select("sampler").want(info.sampler)
+        self._select("scheduler").want(info.scheduler or "Automatic")
 
     def set_seed(self, seed: int) -> None:
         self._set_input("seed", seed)
@@ -275,21 +231,6 @@ class GenerationForm(Vertical):
 
     # -- choices from the server ----------------------------------------------------------------
 
-    def _want(self, select_id: str, value: str | None) -> None:
-        """Select `value` if the server offers it; remember it either way so it is sent and shown
-        once the lists arrive."""
-        self._wanted[select_id] = value
-        select: Select[str] = self.query_one(f"#{select_id}", Select)
-        options = self._options[select_id]
-        with self.prevent(Select.Changed):
-            if value is None:
-                select.clear()
-                return
-            if value not in {v for _, v in options}:
-                options.append((one_line(value, 60), value))
-                select.set_options(options)
-            select.value = value
-
     def set_choices(
         self,
         samplers: list[Sampler],
@@ -297,51 +238,16 @@ class GenerationForm(Vertical):
         models: list[SdModel],
         current_model: str | None,
     ) -> None:
-        lists: dict[str, list[tuple[str, str]]] = {
-            "sampler": [(one_line(s.name, 40), s.name) for s in samplers],
-            # The web UI's dropdown and infotexts use labels ("Karras"); the server takes either.
-            "scheduler": [(one_line(s.label, 40), s.label) for s in schedulers],
-            "model": [(_model_label(m), m.title) for m in models],
-        }
-        self._wanted["model"] = current_model
-        with self.prevent(Select.Changed):
-            for select_id, pairs in lists.items():
-                select: Select[str] = self.query_one(f"#{select_id}", Select)
-                wanted = self._wanted.get(select_id)
-                if wanted and wanted not in {v for _, v in pairs}:
-                    # The web UI accepts aliases ("k_euler_a"); find the canonical name.
-                    canonical = _canonical(select_id, wanted, samplers, schedulers)
-                    if canonical:
-                        wanted = self._wanted[select_id] = canonical
-                    else:
-                        pairs.append((one_line(wanted, 40) + " (not on server)", wanted))
-                self._options[select_id] = pairs
-                select.set_options(pairs)
-                if wanted:
-                    select.value = wanted
+        self._select("sampler").offer(
+            [(one_line(s.name, 40), s.name) for s in samplers], sampler_finder(samplers)
+        )
+        # The web UI's dropdown and infotexts use labels ("Karras"); the server takes either.
+        self._select("scheduler").offer(
+            [(one_line(s.label, 40), s.label) for s in schedulers], scheduler_finder(schedulers)
+        )
+        model = self._select("model")
+        model.wanted = current_model
+        model.offer([(model_label(m), m.title) for m in models])
 
     def set_current_model(self, title: str | None) -> None:
-        self._wanted["model"] = title
-        select: Select[str] = self.query_one("#model", Select)
-        with self.prevent(Select.Changed):
-            if title and title in {v for _, v in self._options["model"]}:
-                select.value = title
-
-
-def _model_label(model: SdModel) -> str:
-    """A checkpoint as the dropdown lists it: its name, the short hash only when it is known
-    (a title's bracketed hash would wrap onto a line of its own in a narrow form)."""
-    return one_line(model.model_name or model.title, 80)
-
-
-def _canonical(
-    select_id: str, wanted: str, samplers: list[Sampler], schedulers: list[Scheduler]
-) -> str | None:
-    try:
-        if select_id == "sampler":
-            return match_sampler(wanted, samplers)
-        if select_id == "scheduler":
-            return match_scheduler(wanted, schedulers)
-    except UnknownName:
-        return None
-    return None
+        self._select("model").pick_if_offered(title)
