@@ -17,6 +17,18 @@ EDGES = [
     ("height", 64, 2048, "Height must be 64 to 2048 pixels"),
     ("batch_size", 1, 8, "Batch size must be 1 to 8 images"),
     ("batch_count", 1, 100, "Batch count must be 1 to 100"),
+    ("denoise", 0, 1, "Denoising strength must be a number from 0 to 1"),
+    ("hr_scale", 1, 4, "Hires upscale must be a number from 1 to 4"),
+    ("hr_steps", 0, 150, "Hires steps must be a whole number from 0 to 150"),
+    ("hr_width", 0, 2048, "Hires width must be 0 to 2048 pixels"),
+    ("hr_height", 0, 2048, "Hires height must be 0 to 2048 pixels"),
+    ("subseed", -1, 4294967295, "Variation seed must be -1 (random) or 0 to 4294967295"),
+    ("subseed_strength", 0, 1, "Variation strength must be a number from 0 to 1"),
+    ("clip_skip", 1, 12, "Clip skip must be a whole number from 1 to 12"),
+    ("refiner_switch_at", 0.01, 1, "Refiner switch must be a number from 0.01 to 1"),
+    ("mask_blur", 0, 64, "Mask blur must be a whole number from 0 to 64"),
+    ("upscale_by", 1, 8, "Upscale by must be a number from 1 to 8"),
+    ("upscaler_2_visibility", 0, 1, "Upscaler 2 visibility must be a number from 0 to 1"),
 ]
 
 

@@ -83,6 +83,66 @@ LIMITS: dict[str, Limit] = {
         "Number of batches, run one after another (1-100)",
         "Batch count must be 1 to 100",
     ),
+    "denoise": Limit(
+        "Denoising strength", 0, 1, False, None, 0.75,
+        "Denoising strength for hires fix and img2img (0-1)",
+        "Denoising strength must be a number from 0 to 1",
+    ),
+    "hr_scale": Limit(
+        "Hires upscale", 1, 4, False, None, 2.0,
+        "Hires fix: upscale by (1-4)",
+        "Hires upscale must be a number from 1 to 4",
+    ),
+    "hr_steps": Limit(
+        "Hires steps", 0, 150, True, None, 0,
+        "Hires fix: second-pass steps (0-150, 0 = as many as the first pass)",
+        "Hires steps must be a whole number from 0 to 150",
+    ),
+    "hr_width": Limit(
+        "Hires width", 0, 2048, True, 8, 0,
+        "Hires fix: resize width to (0-2048, a multiple of 8; 0 = from the scale)",
+        "Hires width must be 0 to 2048 pixels",
+    ),
+    "hr_height": Limit(
+        "Hires height", 0, 2048, True, 8, 0,
+        "Hires fix: resize height to (0-2048, a multiple of 8; 0 = from the scale)",
+        "Hires height must be 0 to 2048 pixels",
+    ),
+    "subseed": Limit(
+        "Variation seed", -1, MAX_SEED, True, None, -1,
+        f"Variation seed: -1 random (else 0-{MAX_SEED})",
+        f"Variation seed must be -1 (random) or 0 to {MAX_SEED}",
+    ),
+    "subseed_strength": Limit(
+        "Variation strength", 0, 1, False, None, 0.0,
+        "Variation seed strength (0-1)",
+        "Variation strength must be a number from 0 to 1",
+    ),
+    "clip_skip": Limit(
+        "Clip skip", 1, 12, True, None, 1,
+        "Clip skip: stop at the last layers of CLIP (1-12)",
+        "Clip skip must be a whole number from 1 to 12",
+    ),
+    "refiner_switch_at": Limit(
+        "Refiner switch at", 0.01, 1, False, None, 0.8,
+        "Refiner: switch at this fraction of the steps (0.01-1)",
+        "Refiner switch must be a number from 0.01 to 1",
+    ),
+    "mask_blur": Limit(
+        "Mask blur", 0, 64, True, None, 4,
+        "Inpainting: mask blur in pixels (0-64)",
+        "Mask blur must be a whole number from 0 to 64",
+    ),
+    "upscale_by": Limit(
+        "Upscale by", 1, 8, False, None, 2.0,
+        "Extras: upscale by (1-8)",
+        "Upscale by must be a number from 1 to 8",
+    ),
+    "upscaler_2_visibility": Limit(
+        "Upscaler 2 visibility", 0, 1, False, None, 0.0,
+        "Extras: how much of the second upscaler shows (0-1)",
+        "Upscaler 2 visibility must be a number from 0 to 1",
+    ),
 }  # fmt: skip
 
 
