@@ -70,11 +70,18 @@ def read_png_header(path: Path) -> tuple[int, int, dict[str, str]]:
     Raises UnreadableImage for files that are not PNGs, are truncated in their header, or carry an
     oversized text chunk.
     """
+    width, height, texts, _exif = read_png_metadata(path)
+    return width, height, texts
+
+
+def read_png_metadata(path: Path) -> tuple[int, int, dict[str, str], bytes | None]:
+    """`read_png_header` plus the raw `eXIf` chunk, if one comes before the pixel data."""
     try:
         with open(path, "rb") as f:
             if f.read(8) != PNG_SIGNATURE:
                 raise UnreadableImage(f"{path.name} is not a PNG")
             texts: dict[str, str] = {}
+            exif: bytes | None = None
             width = height = 0
             for index in range(MAX_HEADER_CHUNKS):
                 head = f.read(8)
@@ -89,7 +96,7 @@ def read_png_header(path: Path) -> tuple[int, int, dict[str, str]]:
                     continue
                 if ctype in (b"IDAT", b"IEND"):
                     break
-                if ctype in TEXT_CHUNK_TYPES:
+                if ctype in TEXT_CHUNK_TYPES or ctype == b"eXIf":
                     if length > MAX_TEXT_CHUNK:
                         raise UnreadableImage(
                             f"{path.name} carries a {length // 1024} KB text chunk; skipped"
@@ -99,6 +106,9 @@ def read_png_header(path: Path) -> tuple[int, int, dict[str, str]]:
                         raise UnreadableImage(f"{path.name} is truncated")
                     if zlib.crc32(ctype + data[:length]) != struct.unpack(">I", data[length:])[0]:
                         raise UnreadableImage(f"{path.name} has a corrupt text chunk")
+                    if ctype == b"eXIf":
+                        exif = exif or data[:length]
+                        continue
                     try:
                         key, text = decode_text_chunk(ctype, data[:length])
                     except ImageDataError:
@@ -108,7 +118,7 @@ def read_png_header(path: Path) -> tuple[int, int, dict[str, str]]:
                     f.seek(length + 4, os.SEEK_CUR)
             if width <= 0 or height <= 0:
                 raise UnreadableImage(f"{path.name} has an invalid size")
-            return width, height, texts
+            return width, height, texts, exif
     except OSError as exc:
         raise UnreadableImage(f"cannot read {path.name}: {exc.strerror or exc}") from None
     except struct.error:
