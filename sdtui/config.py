@@ -1,12 +1,16 @@
 """Settings: command line over environment over the TOML file over defaults.
 
 The file lives in the user's config folder (`sdtui --help` prints the path); `SDTUI_CONFIG` points
-elsewhere. Example::
+elsewhere. `SDTUI_URL`, `SDTUI_USER`, `SDTUI_PASSWORD`, `SDTUI_THEME`, `SDTUI_OUT`,
+`SDTUI_HISTORY_DIRS` (folders separated by `:`, the platform's path separator) and
+`SDTUI_HISTORY_DIRS_WRITABLE` override the file. Example::
 
     url = "http://127.0.0.1:7860"
     user = "me"                 # or SDTUI_USER; the password is best kept in SDTUI_PASSWORD
     out = "~/Pictures/sdtui"
     theme = "textual-dark"
+    history_dirs = ["~/stable-diffusion-webui/outputs"]   # shown in the history, read-only
+    history_dirs_writable = false   # true lets sdtui move files there to its trash
 
     [keys]                      # binding id = key(s), see the footer / command palette
     generate = "ctrl+g"
@@ -63,6 +67,10 @@ class Settings:
     theme: str = "textual-dark"
     keys: Mapping[str, str] = field(default_factory=dict)
     poll_interval: float = 0.5
+    #: Folders of existing images (the web UI's outputs) the history shows beside the output folder.
+    history_dirs: tuple[Path, ...] = ()
+    #: Whether deleting may move files out of `history_dirs` (into a trash folder there).
+    history_dirs_writable: bool = False
 
     @property
     def output_dir(self) -> Path:
@@ -99,7 +107,30 @@ def _from_mapping(data: Mapping[str, Any], origin: str) -> dict[str, Any]:
         ):
             raise ConfigError(f"{origin}: [keys] must map binding ids to key strings")
         values["keys"] = dict(keys)
+    if "history_dirs" in data:
+        dirs = data["history_dirs"]
+        if isinstance(dirs, str) and origin == _ENVIRONMENT:  # os.pathsep-separated
+            dirs = [part for part in dirs.split(os.pathsep) if part]
+        if not isinstance(dirs, list) or not all(isinstance(d, str) and d for d in dirs):
+            raise ConfigError(f"{origin}: 'history_dirs' must be a list of folder paths")
+        values["history_dirs"] = tuple(Path(d).expanduser() for d in dirs)
+    if "history_dirs_writable" in data:
+        flag = data["history_dirs_writable"]
+        if isinstance(flag, str) and origin == _ENVIRONMENT:
+            lowered = flag.strip().lower()
+            if lowered in _TRUE:
+                flag = True
+            elif lowered in _FALSE:
+                flag = False
+        if not isinstance(flag, bool):
+            raise ConfigError(f"{origin}: 'history_dirs_writable' must be true or false")
+        values["history_dirs_writable"] = flag
     return values
+
+
+_ENVIRONMENT = "environment"
+_TRUE = frozenset({"1", "true", "yes", "on"})
+_FALSE = frozenset({"0", "false", "no", "off"})
 
 
 def load_settings(path: Path | None = None, environ: Mapping[str, str] | None = None) -> Settings:
@@ -115,8 +146,8 @@ def load_settings(path: Path | None = None, environ: Mapping[str, str] | None = 
         values.update(_from_mapping(data, str(path)))
     env_values = {
         name: env[f"SDTUI_{name.upper()}"]
-        for name in (*_STR_FIELDS, "out")
+        for name in (*_STR_FIELDS, "out", "history_dirs", "history_dirs_writable")
         if env.get(f"SDTUI_{name.upper()}")
     }
-    values.update(_from_mapping(env_values, "environment"))
+    values.update(_from_mapping(env_values, _ENVIRONMENT))
     return Settings(**values)
