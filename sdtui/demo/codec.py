@@ -26,7 +26,9 @@ __all__ = [
     "decode_request_image",
     "encode_image",
     "encode_live_preview",
+    "encode_with_texts",
     "png_info",
+    "read_image_info",
 ]
 
 # Pillow's decode failures, all of which the web UI reports as "Invalid encoded image".
@@ -166,12 +168,11 @@ def _exif_user_comment(image: Image.Image) -> str | None:
     return decode_user_comment(raw) if isinstance(raw, bytes | str) else None
 
 
-def png_info(encoding: str) -> dict[str, Any]:
-    """``POST /sdapi/v1/png-info``: the infotext, the other text items, and the parsed fields."""
-    if not encoding.strip():
-        return {"info": "", "items": {}, "parameters": {}}
-    image = decode_request_image(encoding.strip())
-    items: dict[str, Any] = {
+def read_image_info(image: Image.Image) -> tuple[str | None, dict[str, str]]:
+    """``read_info_from_image``: (the infotext, the image's other text items).
+
+    EXIF UserComment wins over a ``parameters`` chunk and is kept as "exif comment" too."""
+    items: dict[str, str] = {
         k: v for k, v in image.info.items() if isinstance(k, str) and isinstance(v, str)
     }
     geninfo = items.pop("parameters", None)
@@ -181,6 +182,34 @@ def png_info(encoding: str) -> dict[str, Any]:
         items["exif comment"] = comment
     for key in _IGNORED_INFO_KEYS:
         items.pop(key, None)
+    return geninfo, items
+
+
+def encode_with_texts(
+    image: Image.Image, samples_format: object, texts: dict[str, str], *, quality: object = 80
+) -> str:
+    """Base64 of ``image`` carrying ``texts`` as ``encode_pil_to_base64`` writes an image's
+    ``info``: one PNG text chunk per item, in order; JPEG/WebP keep only ``parameters`` (EXIF)."""
+    fmt = str(samples_format).lower()
+    if fmt != "png":
+        return encode_image(image, fmt, texts.get("parameters"), quality=quality)
+    out = BytesIO()
+    image.save(out, format="PNG", compress_level=3)
+    data = out.getvalue()
+    for key, value in texts.items():
+        try:
+            data = set_text_chunk(data, key, value)
+        except ValueError:
+            continue  # a keyword PNG cannot hold (another tool's item): not carried over
+    return base64.b64encode(data).decode("ascii")
+
+
+def png_info(encoding: str) -> dict[str, Any]:
+    """``POST /sdapi/v1/png-info``: the infotext, the other text items, and the parsed fields."""
+    if not encoding.strip():
+        return {"info": "", "items": {}, "parameters": {}}
+    image = decode_request_image(encoding.strip())
+    geninfo, items = read_image_info(image)
     geninfo = geninfo or ""
     return {"info": geninfo, "items": items, "parameters": _parse_parameters(geninfo)}
 

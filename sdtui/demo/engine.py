@@ -25,6 +25,7 @@ from PIL import Image, ImageEnhance
 from sdtui.demo import catalog, painter
 from sdtui.demo.codec import decode_request_image, encode_image, encode_live_preview
 from sdtui.demo.errors import ApiError, http_error
+from sdtui.demo.extras import Extras
 from sdtui.demo.job import LORA_RE, Job, JobReport, int_or
 from sdtui.demo.state import JobState, Options, TaskRegistry, TicketLock
 from sdtui.images.infotext import parse_infotext
@@ -113,6 +114,7 @@ class Engine:
         self.oom_events = 0
         self._loaded = self.current_setting_model()
         self._closed = threading.Event()
+        self.extras = Extras(self.state, self.queue, self.options, self.step_delay, self._closed)
 
     # --- control ----------------------------------------------------------------------------
 

@@ -147,6 +147,12 @@ class _Api:
             f"{api}extensions": {"GET": _Route(lambda _: [])},
             f"{api}memory": {"GET": _Route(lambda _: self._memory())},
             f"{api}png-info": {"POST": _Route(self._png_info, body=True)},
+            f"{api}extra-single-image": {
+                "POST": _Route(lambda call: engine.extras.single(call.body), body=True)
+            },
+            f"{api}extra-batch-images": {
+                "POST": _Route(lambda call: engine.extras.batch(call.body), body=True)
+            },
             f"{api}refresh-checkpoints": {"POST": _Route(self._refresh_checkpoints)},
             f"{api}refresh-vae": {"POST": _Route(lambda _: None)},
             f"{api}refresh-loras": {"POST": _Route(lambda _: None)},
