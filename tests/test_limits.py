@@ -29,6 +29,8 @@ EDGES = [
     ("mask_blur", 0, 64, "Mask blur must be a whole number from 0 to 64"),
     ("upscale_by", 1, 8, "Upscale by must be a number from 1 to 8"),
     ("upscaler_2_visibility", 0, 1, "Upscaler 2 visibility must be a number from 0 to 1"),
+    ("upscale_width", 64, 8192, "Upscale width must be 64 to 8192 pixels"),
+    ("upscale_height", 64, 8192, "Upscale height must be 64 to 8192 pixels"),
 ]
 
 

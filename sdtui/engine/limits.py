@@ -143,6 +143,16 @@ LIMITS: dict[str, Limit] = {
         "Extras: how much of the second upscaler shows (0-1)",
         "Upscaler 2 visibility must be a number from 0 to 1",
     ),
+    "upscale_width": Limit(
+        "Upscale width", 64, 8192, True, None, 1024,
+        "Extras: upscale to this width (64-8192)",
+        "Upscale width must be 64 to 8192 pixels",
+    ),
+    "upscale_height": Limit(
+        "Upscale height", 64, 8192, True, None, 1024,
+        "Extras: upscale to this height (64-8192)",
+        "Upscale height must be 64 to 8192 pixels",
+    ),
 }  # fmt: skip
 
 
