@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from sdtui import __version__
+from sdtui.cli_history import add_history_parser, cmd_history
 from sdtui.config import DEFAULT_URL, ConfigError, Settings, config_path, load_settings
 from sdtui.engine import limits
 from sdtui.engine.progress import HeldInterrupt
@@ -113,6 +114,15 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"sdtui {__version__}")
     _connection_options(parser)
     parser.add_argument("--theme", help="a Textual theme name (e.g. textual-dark, nord, gruvbox)")
+    parser.add_argument(
+        "--history-dir",
+        action="append",
+        type=Path,
+        dest="history_dirs",
+        metavar="DIR",
+        help="a folder of existing images (the web UI's outputs) to show in the history, "
+        "read-only (repeatable; replaces the config's history_dirs)",
+    )
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
 
     gen = commands.add_parser(
@@ -163,6 +173,7 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--port", type=int, default=7860, help="port (0 picks a free one)")
     serve.add_argument("--step-delay", type=float, default=0.05, help="seconds per sampling step")
     serve.add_argument("--api-auth", help="require HTTP Basic auth, USER:PASS[,USER2:PASS2]")
+    add_history_parser(commands, _HelpFormatter)
     return parser
 
 
@@ -177,6 +188,7 @@ def resolve_settings(args: argparse.Namespace) -> Settings:
         password=getattr(args, "password", None),
         out=getattr(args, "out", None),
         theme=getattr(args, "theme", None),
+        history_dirs=tuple(args.history_dirs) if getattr(args, "history_dirs", None) else None,
     )
 
 
@@ -553,6 +565,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             sys.stdout.flush()  # --help into a closed pipe fails here, not at exit
             raise
         handlers = {"generate": cmd_generate, "info": cmd_info, "serve-demo": cmd_serve_demo}
+        handlers["history"] = cmd_history
         try:
             status = handlers.get(args.command, cmd_tui)(args)
         except CliError as exc:

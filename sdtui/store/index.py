@@ -844,17 +844,25 @@ class HistoryIndex:
 
     def get(self, id_or_path: int | Path) -> IndexedImage | None:
         """The full record of one image, by id or path, or None when it is not indexed."""
-        if isinstance(id_or_path, int):
-            where, key = "id = ?", id_or_path
-        else:
-            where, key = "path = ?", _norm(id_or_path)  # type: ignore[assignment]
-        r = (
-            self._conn()
-            .execute(f"SELECT {_FULL_COLUMNS} FROM images WHERE {where}", (key,))
-            .fetchone()
+        key: object = id_or_path if isinstance(id_or_path, int) else _norm(id_or_path)
+        where = "id = ?" if isinstance(id_or_path, int) else "path = ?"
+        sql = f"SELECT {_FULL_COLUMNS} FROM images WHERE {where}"
+        r = self._conn().execute(sql, (key,)).fetchone()
+        return None if r is None else self._make_full(r)
+
+    def records(self, query: HistoryQuery) -> list[IndexedImage]:
+        """Full records of `query`'s images, in its order (for a few: `sdtui history --json`)."""
+        where, params = self._where(query)
+        direction = "DESC" if query.newest_first else "ASC"
+        sql = (
+            f"SELECT {_FULL_COLUMNS} FROM images WHERE {where}"
+            f" ORDER BY created {direction}, id {direction}"
         )
-        if r is None:
-            return None
+        if query.limit is not None:
+            sql += f" LIMIT {max(0, int(query.limit))}"
+        return [self._make_full(r) for r in self._conn().execute(sql, params)]
+
+    def _make_full(self, r: Any) -> IndexedImage:
         return IndexedImage(
             id=r[0],
             path=Path(r[1]),
