@@ -206,8 +206,12 @@ def test_styles_are_applied_to_the_prompt(client: httpx.Client) -> None:
 def test_sampler_and_scheduler_quirks(client: httpx.Client) -> None:
     unknown = generate(client, **SMALL, sampler_name="Nope", scheduler="nope")["info"]
     assert unknown["sampler_name"] == "DPM++ 2M"
-    assert "Schedule type" not in unknown["extra_generation_params"]
-    assert parse_infotext(unknown["infotexts"][0]).scheduler == "Automatic"
+    # An unknown scheduler is "Automatic": DPM++ 2M then samples with its own Karras schedule.
+    assert unknown["extra_generation_params"] == {"Schedule type": "Karras"}
+    assert parse_infotext(unknown["infotexts"][0]).scheduler == "Karras"
+    plain = generate(client, **SMALL, sampler_name="Euler a")["info"]
+    assert "Schedule type" not in plain["extra_generation_params"]
+    assert parse_infotext(plain["infotexts"][0]).get("Schedule type") == "Automatic"
     combined = generate(client, **SMALL, sampler_name="Euler a Exponential")["info"]
     assert combined["sampler_name"] == "Euler a"
     assert combined["extra_generation_params"] == {"Schedule type": "Exponential"}

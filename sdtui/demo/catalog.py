@@ -31,10 +31,12 @@ __all__ = [
     "Scheduler",
     "apply_styles",
     "default_options",
+    "effective_schedule",
     "find_lora",
     "find_model",
     "find_scheduler",
     "is_known_upscaler",
+    "is_sampler",
     "lora_hash",
     "resolve_sampler_and_scheduler",
     "sampler_uses_ensd",
@@ -233,6 +235,29 @@ def resolve_sampler_and_scheduler(
     if sampler.options.get("scheduler") == found.name:
         found = _AUTOMATIC
     return sampler.name, found.label
+
+
+#: Samplers that step through timesteps, not sigmas: no noise schedule is applied to them.
+TIMESTEP_SAMPLERS = frozenset({"DDIM", "DDIM CFG++", "PLMS", "UniPC"})
+
+
+def is_sampler(name: object) -> bool:
+    return isinstance(name, str) and name in _SAMPLERS_BY_NAME
+
+
+def effective_schedule(sampler_name: str, scheduler_label: str | None) -> str | None:
+    """The noise schedule a sampler really runs with (``KDiffusionSampler.get_sigmas``): the
+    named one, or for "Automatic" the sampler's own default ("DPM++ 2M" → "Karras"); None when
+    the model's own schedule is used (Euler a, Automatic) or the sampler takes no schedule."""
+    if sampler_name in TIMESTEP_SAMPLERS:
+        return None
+    scheduler = find_scheduler(scheduler_label) if scheduler_label else None
+    if scheduler is None or scheduler is _AUTOMATIC:
+        sampler = _SAMPLERS_BY_NAME.get(sampler_name)
+        scheduler = find_scheduler(sampler.options.get("scheduler")) if sampler else None
+    if scheduler is None or scheduler is _AUTOMATIC:
+        return None
+    return scheduler.label
 
 
 def sampler_uses_ensd(sampler_name: str) -> bool:

@@ -189,10 +189,16 @@ class Engine:
         )
         if values["scheduler"]:
             known = catalog.find_scheduler(values["scheduler"])
-            scheduler_infotext: str | None = known.label if known else "Automatic"
-        else:
-            scheduler_infotext = scheduler_label if scheduler_label != "Automatic" else None
-        job = Job(mode, values, sampler, scheduler_infotext, mask=mask)
+            scheduler_label = known.label if known else "Automatic"
+        job = Job(
+            mode,
+            values,
+            sampler,
+            scheduler_label,
+            schedule=catalog.effective_schedule(sampler, scheduler_label),
+            mask=mask,
+        )
+        self._check_checkpoints(job)
 
         self.tasks.add(task_id)
         try:
@@ -225,6 +231,20 @@ class Engine:
             parameters["init_images"] = None
             parameters["mask"] = None
         return {"images": images, "parameters": parameters, "info": json.dumps(output.info)}
+
+    def _check_checkpoints(self, job: Job) -> None:
+        """The refiner and hires checkpoints must exist (``get_closet_checkpoint_match``)."""
+        v = job.values
+        names = [v["refiner_checkpoint"]]
+        if job.mode == "txt2img" and v["enable_hr"]:
+            names.append(v["hr_checkpoint_name"])
+        for name in names:
+            if name in (None, "", "None", "none", "Use same checkpoint"):
+                continue
+            if catalog.find_model(name) is None:
+                raise ApiError(
+                    500, "Exception", errors=f"Could not find checkpoint with name {name}"
+                )
 
     def _check_script(self, mode: str, name: Any, *, alwayson: bool = False) -> None:
         if name is None or name == "":

@@ -33,9 +33,15 @@ class Job:
     mode: str  # "txt2img" or "img2img"
     values: dict[str, Any]
     sampler: str
-    scheduler_infotext: str | None  # what "Schedule type" shows (None: left out)
+    scheduler_label: str  # the request's scheduler ("Automatic" when none was named)
+    schedule: str | None = None  # the schedule the sampler really used, when not the model's
     init_images: list[Image.Image] = field(default_factory=list)
     mask: Image.Image | None = None
+
+    @property
+    def schedule_type(self) -> str:
+        """The infotext's "Schedule type": what sampling used, else the request's label."""
+        return self.schedule or self.scheduler_label
 
 
 @dataclass
@@ -62,17 +68,44 @@ class JobReport:
             return name, catalog.vae_hash(name)
         return None, None
 
+    @property
+    def hr_prompts(self) -> tuple[str, str]:
+        """The hires pass's prompts (the first pass's when empty), styles applied to them too."""
+        v = self.job.values
+        prompt = v["hr_prompt"] or v["prompt"] or ""
+        negative = v["hr_negative_prompt"] or v["negative_prompt"] or ""
+        return catalog.apply_styles(prompt, negative, list(v["styles"] or []))
+
+    def _checkpoint_title(self, name: Any) -> str | None:
+        """A checkpoint's ``short_title`` ("name [hash]"), or None for "the same one"."""
+        if name in (None, "", "None", "none", "Use same checkpoint"):
+            return None
+        model = catalog.find_model(name)
+        return f"{model.model_name} [{model.shorthash}]" if model else None
+
     def extra_params(self) -> dict[str, Any]:
+        """``p.extra_generation_params`` in the order v1.10 fills it: processing's own keys,
+        then the LoRA extension's, then those sampling adds (schedule, refiner)."""
         v = self.job.values
         extra: dict[str, Any] = {}
-        if self.job.scheduler_infotext and self.job.scheduler_infotext != "Automatic":
-            extra["Schedule type"] = self.job.scheduler_infotext
         if self.job.mode == "img2img":
             extra["Denoising strength"] = v["denoising_strength"]
             if self.job.mask is not None:
-                extra["Mask blur"] = v["mask_blur"]
+                extra.update(self._inpaint_params())
         if self.hr_size is not None:
             extra["Denoising strength"] = v["denoising_strength"]
+            extra["Hires checkpoint"] = self._checkpoint_title(v["hr_checkpoint_name"])
+            hr_sampler = self.hr_sampler()
+            if hr_sampler != self.job.sampler:
+                extra["Hires sampler"] = hr_sampler
+            hr_prompt, hr_negative = self.hr_prompts
+            if hr_prompt != self.prompt:
+                extra["Hires prompt"] = hr_prompt
+            if hr_negative != self.negative:
+                extra["Hires negative prompt"] = hr_negative
+            hr_schedule = catalog.effective_schedule(hr_sampler, self.hr_scheduler_label())
+            if hr_schedule is not None and hr_schedule != self.job.schedule:
+                extra["Hires schedule type"] = hr_schedule
             if int_or(v["hr_resize_x"], 0) == 0 and int_or(v["hr_resize_y"], 0) == 0:
                 extra["Hires upscale"] = v["hr_scale"]
             else:
@@ -81,12 +114,6 @@ class JobReport:
                 extra["Hires steps"] = v["hr_second_pass_steps"]
             if v["hr_upscaler"] is not None:
                 extra["Hires upscaler"] = v["hr_upscaler"]
-            if v["hr_sampler_name"] and v["hr_sampler_name"] != self.job.sampler:
-                extra["Hires sampler"] = v["hr_sampler_name"]
-            if v["hr_prompt"] and v["hr_prompt"] != v["prompt"]:
-                extra["Hires prompt"] = v["hr_prompt"]
-            if v["hr_negative_prompt"] and v["hr_negative_prompt"] != v["negative_prompt"]:
-                extra["Hires negative prompt"] = v["hr_negative_prompt"]
         loras = []
         for name in LORA_RE.findall(self.prompt):
             lora = catalog.find_lora(name)
@@ -94,7 +121,45 @@ class JobReport:
                 loras.append(f"{lora['alias']}: {catalog.lora_hash(lora['name'])}")
         if loras:
             extra["Lora hashes"] = ", ".join(dict.fromkeys(loras))
-        return extra
+        if self.job.schedule is not None:
+            extra["Schedule type"] = self.job.schedule
+        refiner = self._checkpoint_title(v["refiner_checkpoint"])
+        switch_at = v["refiner_switch_at"]
+        model_title = f"{self.model.model_name} [{self.model.shorthash}]"
+        if refiner is not None and refiner != model_title and (switch_at is None or switch_at < 1):
+            extra["Refiner"] = refiner
+            extra["Refiner switch at"] = switch_at
+        return {k: value for k, value in extra.items() if value is not None}
+
+    def _inpaint_params(self) -> dict[str, Any]:
+        """img2img with a mask: the keys ``StableDiffusionProcessingImg2Img.init`` adds."""
+        v = self.job.values
+        params: dict[str, Any] = {}
+        blur_x, blur_y = int_or(v["mask_blur_x"], 4), int_or(v["mask_blur_y"], 4)
+        if isinstance(v["mask_blur"], int):  # the mask_blur setter sets both
+            blur_x = blur_y = v["mask_blur"]
+        if v["inpainting_mask_invert"]:
+            params["Mask mode"] = "Inpaint not masked"
+        if blur_x > 0 or blur_y > 0:
+            params["Mask blur"] = blur_x if blur_x == blur_y else None
+        if v["inpaint_full_res"]:
+            params["Inpaint area"] = "Only masked"
+            params["Masked area padding"] = int_or(v["inpaint_full_res_padding"], 0)
+        fill = int_or(v["inpainting_fill"], 0)
+        if fill in (2, 3):
+            params["Masked content"] = "latent noise" if fill == 2 else "latent nothing"
+        return params
+
+    def hr_sampler(self) -> str:
+        name = self.job.values["hr_sampler_name"]
+        return name if catalog.is_sampler(name) else self.job.sampler
+
+    def hr_scheduler_label(self) -> str:
+        name = self.job.values["hr_scheduler"]
+        if not name or name == "Use same scheduler":
+            return self.job.scheduler_label
+        known = catalog.find_scheduler(name)
+        return known.label if known else "Automatic"
 
     def infotext(self, index: int, *, use_main_prompt: bool = False) -> str:
         v = self.job.values
@@ -109,7 +174,7 @@ class JobReport:
         params: dict[str, Any] = {
             "Steps": self.steps,
             "Sampler": self.job.sampler,
-            "Schedule type": self.job.scheduler_infotext,
+            "Schedule type": self.job.schedule_type,
             "CFG scale": v["cfg_scale"],
             "Image CFG scale": v.get("image_cfg_scale"),
             "Seed": self.all_seeds[0 if use_main_prompt else index],
