@@ -10,13 +10,14 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import dataclasses
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from sdtui.api import GenerationRequest, GenerationResult
-from sdtui.engine.names import model_short_name
+from sdtui.api import GenerationRequest, GenerationResult, Img2ImgRequest, PromptStyle
+from sdtui.engine.names import model_short_name, split_checkpoint_title
 from sdtui.engine.progress import (
     UNKNOWN_PROGRESS,
     ProgressCallback,
@@ -37,10 +38,12 @@ __all__ = [
     "ProgressCallback",
     "SavedImage",
     "ServerModel",
+    "apply_styles",
     "embedded_infotext",
     "generate",
     "infotext_from_request",
     "save_result",
+    "schedule_type",
 ]
 
 
@@ -52,37 +55,214 @@ class ServerModel:
     hash: str | None = None
 
 
+# A1111's samplers that run with a schedule of their own when "Automatic" is asked
+# (sd_samplers_kdiffusion's `options["scheduler"]`), and those that take no schedule at all.
+_DEFAULT_SCHEDULES: dict[str, str] = {
+    "DPM++ 2M": "Karras",
+    "DPM++ SDE": "Karras",
+    "DPM++ 2S a": "Karras",
+    "Restart": "Karras",
+    "DPM++ 2M SDE": "Exponential",
+    "DPM++ 2M SDE Heun": "Exponential",
+    "DPM++ 3M SDE": "Exponential",
+}
+_TIMESTEP_SAMPLERS = frozenset({"DDIM", "DDIM CFG++", "PLMS", "UniPC"})
+_SCHEDULES = (
+    "Uniform",
+    "Karras",
+    "Exponential",
+    "Polyexponential",
+    "SGM Uniform",
+    "KL Optimal",
+    "Align Your Steps",
+    "Simple",
+    "Normal",
+    "DDIM",
+    "Beta",
+)
+# Scheduler names and labels ("sgm_uniform", "SGM Uniform") → the label the infotext writes.
+_SCHEDULE_LABELS = {
+    **{label.lower().replace(" ", "_"): label for label in ("Automatic", *_SCHEDULES)},
+    "sgmuniform": "SGM Uniform",
+}
+_MASKED_CONTENT = {2: "latent noise", 3: "latent nothing"}
+
+
+def _schedule_label(name: str | None) -> str:
+    if not name:
+        return "Automatic"
+    return _SCHEDULE_LABELS.get(name.strip().lower().replace(" ", "_"), name)
+
+
+def _split_sampler(sampler: str) -> tuple[str, str | None]:
+    """ "DPM++ 2M Karras" (a name from before v1.9) → ("DPM++ 2M", "Karras")."""
+    for label in _SCHEDULES:
+        if sampler.endswith(" " + label):
+            return sampler[: -len(label) - 1], label
+    return sampler, None
+
+
+def schedule_type(sampler: str, scheduler: str | None) -> str:
+    """The infotext's `Schedule type`, as v1.10 writes it: the scheduler's label ("Automatic"
+    when none is named), replaced by the sampler's own schedule when it runs with one
+    ("DPM++ 2M" → "Karras"; "Euler a" stays "Automatic"). A combined name ("DPM++ 2M Karras")
+    names its schedule."""
+    sampler, combined = _split_sampler(sampler)
+    label = _schedule_label(scheduler) if scheduler else combined or "Automatic"
+    if sampler in _TIMESTEP_SAMPLERS or label != "Automatic":
+        return label
+    return _DEFAULT_SCHEDULES.get(sampler, "Automatic")
+
+
+def _merge_style(style_prompt: str, prompt: str) -> str:
+    if "{prompt}" in style_prompt:
+        return style_prompt.replace("{prompt}", prompt)
+    return ", ".join(part for part in (prompt.strip(), style_prompt.strip()) if part)
+
+
+def apply_styles(
+    prompt: str, negative_prompt: str, names: Sequence[str] | None, styles: Sequence[PromptStyle]
+) -> tuple[str, str]:
+    """The prompts the server makes from `prompt` and the styles `names`, in order (v1.10's
+    `apply_styles_to_prompt`): a style holding `{prompt}` has it replaced by the prompt so far,
+    others are appended after ", " (empty parts dropped); negatives the same. Names the server
+    does not have change nothing."""
+    by_name = {style.name: style for style in styles}
+    for name in names or ():
+        style = by_name.get(name)
+        if style is not None:
+            prompt = _merge_style(style.prompt, prompt)
+            negative_prompt = _merge_style(style.negative_prompt, negative_prompt)
+    return prompt, negative_prompt
+
+
+def _checkpoint_short_title(title: str | None) -> str | None:
+    """How the infotext names another checkpoint (the refiner, the hires one): "name [hash]"."""
+    if not title or title in ("None", "none", "Use same checkpoint"):
+        return None
+    _, model_hash = split_checkpoint_title(title)
+    name = model_short_name(title)
+    return f"{name} [{model_hash}]" if model_hash else name
+
+
+def _vae_name(request: GenerationRequest) -> str | None:
+    vae = (request.override_settings or {}).get("sd_vae")
+    if not isinstance(vae, str) or vae in ("", "Automatic", "None"):
+        return None
+    return vae
+
+
+def _img2img_params(request: Img2ImgRequest) -> dict[str, object]:
+    """What an img2img job adds: its denoising strength always, the inpaint keys with a mask."""
+    params: dict[str, object] = {
+        "Denoising strength": 0.75
+        if request.denoising_strength is None
+        else request.denoising_strength,
+        "Image CFG scale": request.image_cfg_scale,
+    }
+    if request.mask:
+        blur = 4 if request.mask_blur is None else request.mask_blur
+        if request.inpainting_mask_invert:
+            params["Mask mode"] = "Inpaint not masked"
+        params["Mask blur"] = blur or None
+        if request.inpaint_full_res is not False:
+            params["Inpaint area"] = "Only masked"
+            params["Masked area padding"] = request.inpaint_full_res_padding or 0
+        params["Masked content"] = _MASKED_CONTENT.get(request.inpainting_fill or 0)
+    return params
+
+
+def _hires_params(
+    request: GenerationRequest,
+    sampler: str,
+    schedule: str,
+    prompts: tuple[str, str],
+    hr_prompts: tuple[str, str],
+) -> dict[str, object]:
+    """The hires fix's keys, in the order v1.10 adds them."""
+    params: dict[str, object] = {
+        "Denoising strength": 0.7
+        if request.denoising_strength is None
+        else request.denoising_strength,
+        "Hires checkpoint": _checkpoint_short_title(request.hr_checkpoint_name),
+    }
+    hr_sampler = request.hr_sampler_name
+    if not hr_sampler or hr_sampler == "Use same sampler":
+        hr_sampler = sampler
+    if hr_sampler != sampler:
+        params["Hires sampler"] = hr_sampler
+    if hr_prompts[0] != prompts[0]:
+        params["Hires prompt"] = hr_prompts[0]
+    if hr_prompts[1] != prompts[1]:
+        params["Hires negative prompt"] = hr_prompts[1]
+    hr_scheduler = request.hr_scheduler
+    if not hr_scheduler or hr_scheduler == "Use same scheduler":
+        hr_scheduler = request.scheduler
+    hr_schedule = schedule_type(hr_sampler, hr_scheduler)
+    if hr_schedule != schedule and hr_schedule != "Automatic":
+        params["Hires schedule type"] = hr_schedule
+    if request.hr_resize_x or request.hr_resize_y:
+        params["Hires resize"] = f"{request.hr_resize_x or 0}x{request.hr_resize_y or 0}"
+    else:
+        params["Hires upscale"] = request.hr_scale or 2.0
+    params["Hires steps"] = request.hr_second_pass_steps or None
+    params["Hires upscaler"] = request.hr_upscaler
+    return params
+
+
 def infotext_from_request(
-    request: GenerationRequest, seed: int, model: ServerModel | None = None
+    request: GenerationRequest,
+    seed: int,
+    model: ServerModel | None = None,
+    *,
+    styles: Sequence[PromptStyle] = (),
 ) -> str:
     """The web UI's infotext for an image made from `request`, for servers that send none
-    (KoboldCpp answers `info: ""`)."""
+    (KoboldCpp answers `info: ""`): the same keys, order and rules as v1.10's `create_infotext`.
+    With the server's `styles`, the prompts are written with the request's styles applied."""
     model = model or ServerModel()
     title = request.model or model.name
     model_name = model_short_name(title) if title else None  # as the infotext's Model: says
+    sampler = request.sampler_name or "Euler"
+    schedule = schedule_type(sampler, request.scheduler)
+    for known in set(_SCHEDULE_LABELS.values()) - {"Automatic"}:
+        if sampler.endswith(" " + known):  # "DPM++ 2M Karras": the infotext names the sampler
+            sampler = sampler[: -len(known) - 1]
+            break
+    prompt, negative = apply_styles(request.prompt, request.negative_prompt, request.styles, styles)
+    vae = _vae_name(request)
     params: dict[str, object] = {
         "Steps": request.steps,
-        "Sampler": request.sampler_name or "Euler",
-        "Schedule type": request.scheduler
-        if request.scheduler and request.scheduler != "Automatic"
-        else None,
+        "Sampler": sampler,
+        "Schedule type": schedule,
         "CFG scale": request.cfg_scale,
         "Seed": seed,
         "Face restoration": "CodeFormer" if request.restore_faces else None,
         "Size": f"{request.width}x{request.height}",
         "Model hash": model.hash if not request.model else None,
         "Model": model_name,
+        "VAE": vae,
         "Variation seed": request.subseed if request.subseed_strength else None,
         "Variation seed strength": request.subseed_strength or None,
-        "Denoising strength": request.denoising_strength if request.enable_hr else None,
         "Clip skip": request.clip_skip if request.clip_skip and request.clip_skip > 1 else None,
-        "Tiling": True if request.tiling else None,
+        "Tiling": "True" if request.tiling else None,
     }
-    if request.enable_hr:
-        params["Hires upscale"] = request.hr_scale or 2.0
-        params["Hires steps"] = request.hr_second_pass_steps or None
-        params["Hires upscaler"] = request.hr_upscaler
-    return build_infotext(request.prompt, request.negative_prompt, params)
+    if isinstance(request, Img2ImgRequest):
+        params.update(_img2img_params(request))
+    elif request.enable_hr:
+        hr_prompts = apply_styles(
+            request.hr_prompt or request.prompt,
+            request.hr_negative_prompt or request.negative_prompt,
+            request.styles,
+            styles,
+        )
+        params.update(_hires_params(request, sampler, schedule, (prompt, negative), hr_prompts))
+    refiner = _checkpoint_short_title(request.refiner_checkpoint)
+    switch_at = request.refiner_switch_at
+    if refiner is not None and (switch_at is None or switch_at < 1):
+        params["Refiner"] = refiner
+        params["Refiner switch at"] = switch_at
+    return build_infotext(prompt, negative, params)
 
 
 @dataclass
@@ -197,11 +377,14 @@ async def save_result(
     request: GenerationRequest,
     store: ImageStore | None,
     model: ServerModel | None = None,
+    *,
+    styles: Sequence[PromptStyle] = (),
 ) -> list[SavedImage]:
     """Give every image its infotext and save it, in a worker thread.
 
     The infotext is the one in `info`; else the one the image carries (a server that answers
-    `info: ""` may still embed it, with the real seed and model); else one built from the request.
+    `info: ""` may still embed it, with the real seed and model); else one built from the request
+    (with the server's `styles` applied to its prompts).
     """
     when = datetime.now()
 
@@ -216,7 +399,7 @@ async def save_result(
                 if seed < 0 and embedded_seed is not None:
                     seed = embedded_seed
             if not infotext:
-                infotext = infotext_from_request(request, seed, model)
+                infotext = infotext_from_request(request, seed, model, styles=styles)
             out.append(_save_one(store, i, image, seed, infotext, request.prompt, when))
         return out
 
@@ -232,6 +415,7 @@ async def generate(
     poll_interval: float = 0.5,
     previews: bool = True,
     model: ServerModel | None = None,
+    styles: Sequence[PromptStyle] = (),
 ) -> GenerationOutcome:
     """Run one txt2img job (img2img for an `Img2ImgRequest`) and save its images. Raises ApiError when the server fails.
 
@@ -241,7 +425,7 @@ async def generate(
     outcome keeps the caller's request, without the task id."""
     if on_progress is None:
         result = await client.generate(request)
-        images = await save_result(result, request, store, model)
+        images = await save_result(result, request, store, model, styles=styles)
         return GenerationOutcome(request=request, result=result, images=images)
     task_id = request.force_task_id or new_task_id()
     sent = dataclasses.replace(request, force_task_id=task_id)
@@ -257,7 +441,7 @@ async def generate(
         with contextlib.suppress(asyncio.CancelledError):
             await poller
     images, stopped_early = await asyncio.gather(
-        save_result(result, request, store, model), watcher.finish(result.info)
+        save_result(result, request, store, model, styles=styles), watcher.finish(result.info)
     )
     return GenerationOutcome(
         request=request, result=result, images=images, stopped_early=stopped_early
