@@ -403,16 +403,7 @@ class HistoryIndex:
 
     def _prepare(self) -> None:
         """Open the marks and the index, creating or recreating the index's tables as needed."""
-        try:
-            self._prepare_marks()
-        except sqlite3.DatabaseError as exc:
-            if not _is_corrupt(exc):
-                raise
-            self._drop_connections()
-            for suffix in ("", "-wal", "-shm"):
-                with contextlib.suppress(FileNotFoundError):
-                    os.unlink(str(self.marks_path) + suffix)
-            self._prepare_marks()
+        self._prepare_marks()
         conn = self._conn()
         conn.execute("PRAGMA journal_mode = WAL")
         with self._write() as conn:
@@ -420,21 +411,33 @@ class HistoryIndex:
             if version == SCHEMA_VERSION:
                 conn.execute("SELECT count(*) FROM dirs").fetchone()  # readable at all?
                 return
-            if version != 0:
-                self._drop_tables(conn)
-                self.rebuilt = "version"
-            else:
-                self.rebuilt = "new"
-                self._drop_tables(conn)  # a version-0 file may still hold stray tables
+            self.rebuilt = "new" if version == 0 else "version"
+            self._drop_tables(conn)  # a version-0 file may still hold stray tables
             for statement in _statements(_SCHEMA):
                 conn.execute(statement)
             conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
 
     def _prepare_marks(self) -> None:
-        conn = self._conn()
-        conn.execute("PRAGMA marks.journal_mode = WAL")
-        conn.execute(_MARKS_SCHEMA)
-        conn.execute("SELECT count(*) FROM marks.marks").fetchone()
+        """Create the marks database, or start it again if it is unreadable (on its own
+        connection, so a broken index is not taken for broken marks)."""
+        for attempt in range(2):
+            try:
+                conn = sqlite3.connect(self.marks_path, timeout=BUSY_TIMEOUT_MS / 1000)
+                try:
+                    conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+                    conn.execute("PRAGMA journal_mode = WAL")
+                    conn.execute(_MARKS_SCHEMA.replace("marks.marks", "marks"))
+                    conn.execute("SELECT count(*) FROM marks").fetchone()
+                    conn.commit()
+                finally:
+                    conn.close()
+                return
+            except sqlite3.DatabaseError as exc:
+                if attempt or not _is_corrupt(exc):
+                    raise
+                for suffix in ("", "-wal", "-shm"):
+                    with contextlib.suppress(FileNotFoundError):
+                        os.unlink(str(self.marks_path) + suffix)
 
     @staticmethod
     def _drop_tables(conn: sqlite3.Connection) -> None:
@@ -782,6 +785,16 @@ class HistoryIndex:
             params.append(int(query.interrupted))
         return " AND ".join(clauses), params
 
+    def _fetch(self, sql: str, params: Sequence[object]) -> list[Any]:
+        """Rows of a read; an index found corrupt is started again (empty until the next scan)."""
+        try:
+            return self._conn().execute(sql, params).fetchall()
+        except sqlite3.DatabaseError as exc:
+            if not _is_corrupt(exc):
+                raise
+        self._recover()
+        return self._conn().execute(sql, params).fetchall()
+
     def _make_row(self, r: Any) -> IndexRow:
         return IndexRow(
             r[0],
@@ -807,7 +820,7 @@ class HistoryIndex:
         if limit is not None:
             sql += f" LIMIT {max(0, int(limit))}"
         make = self._make_row
-        return [make(r) for r in self._conn().execute(sql, params)]
+        return [make(r) for r in self._fetch(sql, params)]
 
     def query(self, query: HistoryQuery) -> list[IndexRow]:
         """The images matching `query`, newest (or oldest) first, at most `query.limit`."""
@@ -825,7 +838,7 @@ class HistoryIndex:
         sql = f"SELECT id FROM images WHERE {where} ORDER BY created {direction}, id {direction}"
         if query.limit is not None:
             sql += f" LIMIT {max(0, int(query.limit))}"
-        return [r[0] for r in self._conn().execute(sql, params)]
+        return [r[0] for r in self._fetch(sql, params)]
 
     def rows(self, ids: Sequence[int]) -> list[IndexRow]:
         """The rows for these ids, in the order given (ids no longer indexed are left out)."""
@@ -839,16 +852,15 @@ class HistoryIndex:
     def count(self, query: HistoryQuery) -> int:
         """How many images match `query` (its limit is ignored)."""
         where, params = self._where(query)
-        row = self._conn().execute(f"SELECT count(*) FROM images WHERE {where}", params).fetchone()
-        return int(row[0])
+        return int(self._fetch(f"SELECT count(*) FROM images WHERE {where}", params)[0][0])
 
     def get(self, id_or_path: int | Path) -> IndexedImage | None:
         """The full record of one image, by id or path, or None when it is not indexed."""
         key: object = id_or_path if isinstance(id_or_path, int) else _norm(id_or_path)
         where = "id = ?" if isinstance(id_or_path, int) else "path = ?"
         sql = f"SELECT {_FULL_COLUMNS} FROM images WHERE {where}"
-        r = self._conn().execute(sql, (key,)).fetchone()
-        return None if r is None else self._make_full(r)
+        found = self._fetch(sql, (key,))
+        return self._make_full(found[0]) if found else None
 
     def records(self, query: HistoryQuery) -> list[IndexedImage]:
         """Full records of `query`'s images, in its order (for a few: `sdtui history --json`)."""
@@ -860,7 +872,7 @@ class HistoryIndex:
         )
         if query.limit is not None:
             sql += f" LIMIT {max(0, int(query.limit))}"
-        return [self._make_full(r) for r in self._conn().execute(sql, params)]
+        return [self._make_full(r) for r in self._fetch(sql, params)]
 
     def _make_full(self, r: Any) -> IndexedImage:
         return IndexedImage(
