@@ -74,7 +74,7 @@ def test_unreadable_files_raise_one_clear_error(tmp_path: Path, data: bytes) -> 
 
 
 def test_missing_file(tmp_path: Path) -> None:
-    with pytest.raises(UnreadableImage, match="gone.png"):
+    with pytest.raises(UnreadableImage, match=r"gone\.png"):
         read_image_metadata(tmp_path / "gone.png")
 
 
