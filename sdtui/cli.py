@@ -15,6 +15,7 @@ import os
 import signal
 import sys
 from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -26,9 +27,11 @@ from sdtui.engine.progress import HeldInterrupt
 from sdtui.text import one_line, strip_control
 
 if TYPE_CHECKING:
-    from sdtui.api import GenerationRequest, ProgressUpdate
+    from sdtui.api import GenerationRequest, ProgressUpdate, PromptStyle, SdModel
     from sdtui.api.client import SDClient
     from sdtui.engine import GenerationOutcome
+    from sdtui.engine.img2img import SourceImage
+    from sdtui.engine.reuse import Reused
 
 GENERATE_DESCRIPTION = """\
 Generate images and print each saved PNG's path (or JSON with --json).
@@ -40,12 +43,28 @@ Ctrl-C or SIGTERM interrupts the server's job: the images made so far are saved 
 printed, then sdtui exits 130 (SIGINT) or 143 (SIGTERM). A second one quits at once.
 exit status: 0 done, 1 failed, 2 bad arguments, 130/143 interrupted, 141 output pipe closed."""
 
+UPSCALE_DESCRIPTION = """\
+Upscale images through the server's Extras (one file: extra-single-image; several: one
+extra-batch-images call) and print each saved PNG's path.
+
+Each result keeps its source's parameters and gains the web UI's postprocessing text. It is saved
+in the output folder beside its source when the source lies there, else in today's folder, named
+after its source (NAME-2x.png, NAME-1024x768.png). Without --scale or --width/--height: 2x.
+exit status: 0 done, 1 failed (any image), 2 bad arguments, 130/143 interrupted."""
+
+#: `--resize-mode` choices, in the order of the API's numbers (0-3); see engine.img2img.
+RESIZE_MODE_CHOICES = ("just-resize", "crop-and-resize", "resize-and-fill", "latent")
+
 EPILOG = f"""\
 examples:
   sdtui --demo                        try everything with the built-in demo server (no GPU)
   sdtui --url http://127.0.0.1:7860   the TUI against a web UI started with --api
   sdtui generate "a red fox at dusk, oil painting" --steps 30 --seed 42
   sdtui generate "lighthouse in a storm" --batch-size 4 --json --url http://gpu-box:7860
+  sdtui generate "castle" --style Cinematic --hires --hr-upscaler Latent --denoise 0.5
+  sdtui generate --from old.png --seed -1            the image's parameters, a new seed
+  sdtui generate "a red door" --init-image photo.png --mask door.png --denoise 0.6
+  sdtui upscale ~/Pictures/sdtui/2026-11-25/*.png --upscaler "R-ESRGAN 4x+" --scale 2
   sdtui info ~/Pictures/sdtui/2026-11-25/*.png
   sdtui serve-demo --port 7860        an API-compatible demo server for other clients
 
@@ -61,6 +80,19 @@ BROKEN_PIPE_STATUS = 128 + 13
 
 class CliError(Exception):
     """An expected failure: printed as one line, exit status 1."""
+
+    status = 1
+
+
+class BadArgument(CliError):
+    """Arguments that cannot work (an unreadable file, flags that do not go together, an unknown
+    style): printed as one line, exit status 2, nothing sent."""
+
+    status = 2
+
+
+def _warn(message: str) -> None:
+    print(f"sdtui: {one_line(message, 600)}", file=sys.stderr, flush=True)
 
 
 class _HelpFormatter(argparse.ArgumentDefaultsHelpFormatter, argparse.RawDescriptionHelpFormatter):
@@ -85,11 +117,21 @@ def _limited(field: str) -> Callable[[str], int | float]:
     return convert
 
 
-def _limited_option(parser: argparse.ArgumentParser, flag: str, field: str) -> None:
+def _limited_option(
+    parser: argparse._ActionsContainer, flag: str, field: str, *, optional: bool = False
+) -> None:
+    """A numeric flag with the form's range. `optional`: no default (nothing is sent unless the
+    flag is given)."""
     limit = limits.LIMITS[field]
     text = limit.help[:1].lower() + limit.help[1:]  # "Sampling steps (1-150)"
+    metavar = "N" if limit.whole else "F"
+    if optional:
+        parser.add_argument(flag, type=_limited(field), metavar=metavar, help=text)
+        return
     text = text[:-1] + ", default %(default)s)" if text.endswith(")") else text
-    parser.add_argument(flag, type=_limited(field), default=limit.default, metavar="N", help=text)
+    parser.add_argument(
+        flag, type=_limited(field), default=limit.default, metavar=metavar, help=text
+    )
 
 
 def _connection_options(parser: argparse.ArgumentParser) -> None:
@@ -104,7 +146,92 @@ def _connection_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--out", type=Path, help="output folder (default: your pictures folder)")
 
 
-def build_parser() -> argparse.ArgumentParser:
+def _generate_options(gen: argparse.ArgumentParser) -> None:
+    """The flags of `generate` beyond the basic ones: the web UI's txt2img tab, img2img and
+    --from."""
+    gen.add_argument(
+        "--style",
+        action="append",
+        metavar="NAME",
+        help="a style of the server's to apply to the prompts (repeatable, applied in order)",
+    )
+    gen.add_argument(
+        "--from",
+        dest="from_file",
+        type=Path,
+        metavar="FILE",
+        help="take the parameters of a saved image (PNG, JPEG or WebP); flags given override "
+        "them, and the prompt given replaces its prompt",
+    )
+    hires = gen.add_argument_group("hires fix (any --hr-* flag turns it on)")
+    hires.add_argument("--hires", action="store_true", help="turn on the hires fix")
+    _limited_option(hires, "--hr-scale", "hr_scale", optional=True)
+    hires.add_argument(
+        "--hr-upscaler",
+        metavar="NAME",
+        help="hires upscaler: a latent mode (Latent, ...) or an upscaler (R-ESRGAN 4x+, ...)",
+    )
+    _limited_option(hires, "--hr-steps", "hr_steps", optional=True)
+    _limited_option(hires, "--hr-width", "hr_width", optional=True)
+    _limited_option(hires, "--hr-height", "hr_height", optional=True)
+    hires.add_argument("--hr-sampler", metavar="NAME", help="sampler of the second pass")
+    hires.add_argument("--hr-prompt", metavar="TEXT", help="prompt of the second pass")
+    hires.add_argument("--hr-negative", metavar="TEXT", help="negative prompt of the second pass")
+    _limited_option(hires, "--denoise", "denoise", optional=True)
+    more = gen.add_argument_group("variations and the rest of the txt2img tab")
+    _limited_option(more, "--subseed", "subseed", optional=True)
+    _limited_option(more, "--subseed-strength", "subseed_strength", optional=True)
+    _limited_option(more, "--clip-skip", "clip_skip", optional=True)
+    more.add_argument("--restore-faces", action="store_true", help="restore faces")
+    more.add_argument("--tiling", action="store_true", help="make a seamless tile")
+    more.add_argument("--refiner", metavar="NAME", help="refiner checkpoint (as --model takes)")
+    _limited_option(more, "--refiner-switch-at", "refiner_switch_at", optional=True)
+    more.add_argument("--vae", metavar="NAME", help="VAE for this job (Automatic, None or a file)")
+    img = gen.add_argument_group("img2img (with --init-image)")
+    img.add_argument(
+        "--init-image",
+        type=Path,
+        metavar="FILE",
+        help="make the image from this one (without --width/--height, at its own size)",
+    )
+    img.add_argument(
+        "--resize-mode",
+        choices=list(RESIZE_MODE_CHOICES),
+        help="how the init image is fitted to the size (default just-resize)",
+    )
+    img.add_argument("--mask", type=Path, metavar="FILE", help="inpaint: repaint the white part")
+    _limited_option(img, "--mask-blur", "mask_blur", optional=True)
+    img.add_argument(
+        "--inpaint-area",
+        choices=["whole", "masked"],
+        help="inpaint the whole picture or only the masked part (default masked)",
+    )
+    img.add_argument("--invert-mask", action="store_true", help="repaint the black part instead")
+
+
+def _upscale_parser(commands: Any) -> None:
+    up = commands.add_parser(
+        "upscale",
+        help="upscale images through the server's extras and print the saved paths",
+        description=UPSCALE_DESCRIPTION,
+        formatter_class=_HelpFormatter,
+    )
+    up.add_argument("files", nargs="+", type=Path, help="image files (PNG, JPEG, WebP)")
+    up.add_argument("--upscaler", required=True, help="upscaler name, e.g. Lanczos, 'R-ESRGAN 4x+'")
+    up.add_argument("--upscaler-2", metavar="NAME", help="a second upscaler blended in")
+    _limited_option(up, "--upscaler-2-visibility", "upscaler_2_visibility", optional=True)
+    _limited_option(up, "--scale", "upscale_by", optional=True)
+    _limited_option(up, "--width", "upscale_width", optional=True)
+    _limited_option(up, "--height", "upscale_height", optional=True)
+    up.add_argument(
+        "--no-crop", action="store_true", help="with --width/--height: stretch, do not crop"
+    )
+    _connection_options(up)
+
+
+def build_parser(*, explicit_only: bool = False) -> argparse.ArgumentParser:
+    """The command line. `explicit_only`: `generate`'s flags get no defaults, so a parse tells
+    which were given (what --from lets flags override)."""
     parser = argparse.ArgumentParser(
         prog="sdtui",
         description="A keyboard-driven terminal client for Stable Diffusion web UI servers.",
@@ -132,7 +259,7 @@ def build_parser() -> argparse.ArgumentParser:
         epilog=EPILOG,
         formatter_class=_HelpFormatter,
     )
-    gen.add_argument("prompt", help="the prompt")
+    gen.add_argument("prompt", nargs="?", help="the prompt (optional with --from)")
     gen.add_argument("--negative", default="", help="negative prompt")
     _limited_option(gen, "--steps", "steps")
     _limited_option(gen, "--seed", "seed")
@@ -152,7 +279,13 @@ def build_parser() -> argparse.ArgumentParser:
         "(default: the loaded model)",
     )
     gen.add_argument("--json", action="store_true", help="print one JSON object instead of paths")
+    _generate_options(gen)
     _connection_options(gen)
+    if explicit_only:
+        for action in gen._actions:
+            if action.option_strings:
+                action.default = argparse.SUPPRESS
+    _upscale_parser(commands)
 
     info = commands.add_parser(
         "info",
@@ -333,35 +466,419 @@ class _Stopper:
                     loop.remove_signal_handler(signum)
 
 
-def _request_from_args(args: argparse.Namespace) -> GenerationRequest:
-    from sdtui.api import GenerationRequest
+# -- generate: from flags (and --from, --init-image) to a request -------------------------------
 
-    return GenerationRequest(
-        prompt=args.prompt,
-        negative_prompt=args.negative,
-        steps=args.steps,
-        seed=args.seed,
-        cfg_scale=args.cfg,
-        width=args.width,
-        height=args.height,
-        batch_size=args.batch_size,
-        n_iter=args.batch_count,
-    )
+#: Flags that turn the hires fix on by being given.
+_HIRES_FLAGS = (
+    "hr_scale",
+    "hr_upscaler",
+    "hr_steps",
+    "hr_width",
+    "hr_height",
+    "hr_sampler",
+    "hr_prompt",
+    "hr_negative",
+)
+#: img2img-only flags, and the inpainting ones among them.
+_IMG2IMG_FLAGS = {"resize_mode": "--resize-mode", "mask": "--mask"}
+_MASK_FLAGS = {
+    "mask_blur": "--mask-blur",
+    "inpaint_area": "--inpaint-area",
+    "invert_mask": "--invert-mask",
+}
+#: Flags with a default, and the request fields they set (--from keeps the image's value unless
+#: the flag is given).
+_DEFAULTED = (
+    ("negative", "negative_prompt"),
+    ("steps", "steps"),
+    ("seed", "seed"),
+    ("cfg", "cfg_scale"),
+    ("width", "width"),
+    ("height", "height"),
+    ("batch_size", "batch_size"),
+    ("batch_count", "n_iter"),
+)
+#: Flags without a default, and the request fields they set when given.
+_OPTIONAL = (
+    ("subseed", "subseed"),
+    ("subseed_strength", "subseed_strength"),
+    ("clip_skip", "clip_skip"),
+    ("refiner_switch_at", "refiner_switch_at"),
+    ("hr_scale", "hr_scale"),
+    ("hr_steps", "hr_second_pass_steps"),
+    ("hr_width", "hr_resize_x"),
+    ("hr_height", "hr_resize_y"),
+    ("hr_prompt", "hr_prompt"),
+    ("hr_negative", "hr_negative_prompt"),
+)
+#: img2img fields that mean something only with a mask.
+_MASK_FIELDS = (
+    "mask_blur",
+    "inpaint_full_res",
+    "inpaint_full_res_padding",
+    "inpainting_fill",
+    "inpainting_mask_invert",
+)
 
 
-async def _resolve_names(client: SDClient, args: argparse.Namespace, request: Any) -> None:
-    """Turn --sampler, --scheduler and --model into the server's own names (CliError if unknown)."""
+@dataclass
+class _Inputs:
+    """The files `generate` was given, read (and checked) before anything is sent."""
+
+    from_text: str | None = None
+    init: SourceImage | None = None
+    mask: SourceImage | None = None
+
+
+def _hires_wanted(args: argparse.Namespace) -> bool:
+    return bool(args.hires) or any(getattr(args, dest) is not None for dest in _HIRES_FLAGS)
+
+
+def _check_flags(args: argparse.Namespace) -> None:
+    """Flags that cannot go together: BadArgument before anything is read or sent."""
+    if args.prompt is None and args.from_file is None:
+        raise BadArgument("give a prompt, or --from FILE to take one from a saved image")
+    if args.init_image is None:
+        for dest, flag in {**_IMG2IMG_FLAGS, **_MASK_FLAGS}.items():
+            if getattr(args, dest):
+                raise BadArgument(f"{flag} is for img2img: give --init-image FILE too")
+        if args.denoise is not None and not _hires_wanted(args) and args.from_file is None:
+            raise BadArgument(
+                "--denoise is for the hires fix (--hires) and img2img (--init-image FILE)"
+            )
+    else:
+        if _hires_wanted(args):
+            raise BadArgument(
+                "the hires fix is txt2img's: drop --hires and --hr-* or drop --init-image"
+            )
+        if args.mask is None:
+            for dest, flag in _MASK_FLAGS.items():
+                if getattr(args, dest):
+                    raise BadArgument(f"{flag} is for inpainting: give --mask FILE too")
+    if args.refiner_switch_at is not None and not args.refiner and args.from_file is None:
+        raise BadArgument("--refiner-switch-at needs --refiner NAME")
+
+
+def _read_inputs(args: argparse.Namespace) -> _Inputs:
+    """Read --from, --init-image and --mask (BadArgument, one line, for a file that will not do)."""
+    from sdtui.engine.img2img import InputImageError, read_source_image
+    from sdtui.images.convert import read_parameters
+    from sdtui.images.png import ImageDataError
+
+    inputs = _Inputs()
+    try:
+        if args.from_file is not None:
+            source = read_source_image(args.from_file)
+            shown = source.name
+            try:
+                text = read_parameters(source.data)
+            except ImageDataError as exc:
+                raise BadArgument(f"--from {shown}: {exc}") from None
+            if not text:
+                raise BadArgument(
+                    f"--from {shown}: the image carries no generation parameters "
+                    "(saved without them, or stripped)"
+                )
+            inputs.from_text = text
+        if args.init_image is not None:
+            inputs.init = read_source_image(args.init_image)
+        if args.mask is not None:
+            inputs.mask = read_source_image(args.mask)
+    except InputImageError as exc:
+        raise BadArgument(str(exc)) from None
+    return inputs
+
+
+def _explicit(args: argparse.Namespace) -> set[str]:
+    """The flags given on the command line, not just defaulted (parsed again without
+    defaults)."""
+    return set(vars(build_parser(explicit_only=True).parse_args(args.argv)))
+
+
+def _apply_flags(
+    request: GenerationRequest, args: argparse.Namespace, explicit: set[str] | None
+) -> None:
+    """Set what the flags say. `explicit`: with --from, the flags given (the others keep the
+    image's values); None: every flag counts."""
+    if args.prompt is not None:
+        request.prompt = args.prompt
+    for dest, name in _DEFAULTED:
+        if explicit is None or dest in explicit:
+            setattr(request, name, getattr(args, dest))
+    for dest, name in _OPTIONAL:
+        value = getattr(args, dest)
+        if value is not None:
+            setattr(request, name, value)
+    if args.restore_faces:
+        request.restore_faces = True
+    if args.tiling:
+        request.tiling = True
+    if _hires_wanted(args):
+        request.enable_hr = True
+    if args.denoise is not None:
+        request.denoising_strength = args.denoise
+
+
+class _Lists:
+    """The server's lists, each fetched once and only when a flag needs it."""
+
+    def __init__(self, client: SDClient) -> None:
+        self.client = client
+        self._got: dict[str, list[Any]] = {}
+
+    async def get(self, name: str) -> list[Any]:
+        if name not in self._got:
+            self._got[name] = list(await getattr(self.client, name)())
+        return self._got[name]
+
+    async def offered(self, name: str) -> list[Any] | None:
+        """The list, or None where the server has no such list (an older or compatible one)."""
+        from sdtui.api import ApiError, is_unsupported
+
+        try:
+            return await self.get(name)
+        except ApiError as exc:
+            if is_unsupported(exc):
+                return None
+            raise
+
+
+def _pick_styles(wanted: Sequence[str], styles: Sequence[PromptStyle]) -> list[str]:
+    """The server's names for the styles asked for (ignoring case); BadArgument for one it does
+    not have, naming the close ones."""
+    import difflib
+
+    names = [s.name for s in styles]
+    by_lower = {n.lower(): n for n in names}
+    picked = []
+    for name in wanted:
+        found = by_lower.get(name.strip().lower())
+        if found is None:
+            close = difflib.get_close_matches(name, names, n=5, cutoff=0.5)
+            close += [n for n in names if name.lower() in n.lower() and n not in close]
+            shown = one_line(name, 60)
+            if close:
+                raise BadArgument(f"unknown style '{shown}'; did you mean: {', '.join(close[:5])}")
+            raise BadArgument(
+                f"unknown style '{shown}'; the server has: {', '.join(names) or 'none'}"
+            )
+        picked.append(found)
+    return picked
+
+
+async def _resolve_names(
+    lists: _Lists, args: argparse.Namespace, request: GenerationRequest, reused: Reused | None
+) -> None:
+    """The server's own names for what the flags (and --from's image) name. An unknown name on
+    the command line is an error (CliError); one from the image is left out with a warning."""
     from sdtui.engine.names import UnknownName, match_model, match_sampler, match_scheduler
+    from sdtui.engine.reuse import match_reused_model
+
+    async def soft(
+        value: str | None, what: str, match: Callable[[str, list[Any]], str], name: str
+    ) -> str | None:
+        """A name from the image, matched where the server lists them; None (and a warning)
+        when the server does not have it."""
+        if not value:
+            return value
+        offered = await lists.offered(name)
+        if offered is None:
+            return value  # no list to check against: the server decides
+        try:
+            return match(value, offered)
+        except UnknownName:
+            _warn(f"the image's {what} '{value}' is not on this server: left to its default")
+            return None
 
     try:
+        if args.style:
+            styles = await lists.offered("prompt_styles")
+            if styles is None:
+                raise CliError("this server offers no styles (no /sdapi/v1/prompt-styles)")
+            request.styles = _pick_styles(args.style, styles)
         if args.sampler:
-            request.sampler_name = match_sampler(args.sampler, await client.samplers())
+            request.sampler_name = match_sampler(args.sampler, await lists.get("samplers"))
+        else:
+            request.sampler_name = await soft(
+                request.sampler_name, "sampler", match_sampler, "samplers"
+            )
         if args.scheduler:
-            request.scheduler = match_scheduler(args.scheduler, await client.schedulers())
+            request.scheduler = match_scheduler(args.scheduler, await lists.get("schedulers"))
+        else:
+            request.scheduler = await soft(
+                request.scheduler, "schedule type", match_scheduler, "schedulers"
+            )
+        if args.hr_sampler:
+            request.hr_sampler_name = match_sampler(args.hr_sampler, await lists.get("samplers"))
+        else:
+            request.hr_sampler_name = await soft(
+                request.hr_sampler_name, "hires sampler", match_sampler, "samplers"
+            )
+        if args.hr_upscaler or request.hr_upscaler:
+            await _resolve_hires_upscaler(lists, args, request)
         if args.model:
-            request.model = match_model(args.model, await client.sd_models())
+            request.model = match_model(args.model, await lists.get("sd_models"))
+        elif reused is not None and (reused.model_name or reused.model_hash):
+            title = match_reused_model(reused, await lists.get("sd_models"))
+            if title is None:
+                shown = reused.model_name or reused.model_hash
+                _warn(f"the image's model '{shown}' is not on this server: using the loaded model")
+            request.model = title
+        if args.refiner:
+            request.refiner_checkpoint = match_model(args.refiner, await lists.get("sd_models"))
+        elif request.refiner_checkpoint:
+            request.refiner_checkpoint = _image_refiner(
+                request.refiner_checkpoint, await lists.get("sd_models")
+            )
+        if request.refiner_checkpoint and request.refiner_switch_at is None:
+            request.refiner_switch_at = 0.8  # the web UI's default
+        vae = args.vae or (reused.vae if reused is not None else None)
+        if vae:
+            await _resolve_vae(lists, vae, request, from_image=not args.vae)
     except UnknownName as exc:
         raise CliError(exc.message) from None
+
+
+async def _resolve_hires_upscaler(
+    lists: _Lists, args: argparse.Namespace, request: GenerationRequest
+) -> None:
+    from sdtui.engine.names import UnknownName, match_name
+
+    latent = await lists.offered("latent_upscale_modes") or []
+    upscalers = await lists.offered("upscalers") or []
+    names = [*latent, *(u.name for u in upscalers if u.name and u.name != "None")]
+    if not names:
+        request.hr_upscaler = args.hr_upscaler or request.hr_upscaler  # nothing to check against
+        return
+    if args.hr_upscaler:
+        request.hr_upscaler = match_name(args.hr_upscaler, "hires upscaler", names)
+        return
+    try:
+        request.hr_upscaler = match_name(request.hr_upscaler or "", "hires upscaler", names)
+    except UnknownName:
+        _warn(
+            f"the image's hires upscaler '{request.hr_upscaler}' is not on this server: "
+            "using the server's default (Latent)"
+        )
+        request.hr_upscaler = None
+
+
+def _image_refiner(value: str, models: Sequence[SdModel]) -> str | None:
+    from sdtui.api import GenerationRequest
+    from sdtui.engine.names import model_short_name, split_checkpoint_title
+    from sdtui.engine.reuse import Reused, match_reused_model
+
+    name, short_hash = split_checkpoint_title(value)
+    probe = Reused(
+        request=GenerationRequest(), model_name=model_short_name(name), model_hash=short_hash
+    )
+    title = match_reused_model(probe, models)
+    if title is None:
+        _warn(f"the image's refiner '{value}' is not on this server: no refiner")
+    return title
+
+
+async def _resolve_vae(
+    lists: _Lists, vae: str, request: GenerationRequest, *, from_image: bool
+) -> None:
+    from sdtui.engine.names import UnknownName, match_name
+
+    overrides = dict(request.override_settings or {})
+    offered = await lists.offered("sd_vaes")
+    if offered is None:
+        overrides["sd_vae"] = vae  # no list to check against: the server decides
+    else:
+        names = ["Automatic", "None", *(v.model_name for v in offered)]
+        try:
+            overrides["sd_vae"] = match_name(vae, "VAE", names)
+        except UnknownName:
+            if not from_image:
+                raise
+            _warn(f"the image's VAE '{vae}' is not on this server: using the server's choice")
+            overrides.pop("sd_vae", None)
+    request.override_settings = overrides or None
+
+
+def _img2img(
+    request: GenerationRequest,
+    args: argparse.Namespace,
+    inputs: _Inputs,
+    reused: Reused | None,
+    explicit: set[str],
+) -> GenerationRequest:
+    """The img2img job for --init-image: the image's own size unless one was given (one side
+    given: the other from the init image's shape)."""
+    from sdtui.engine.img2img import INPAINT_AREAS, RESIZE_MODES, img2img_request
+
+    assert inputs.init is not None
+    fields: dict[str, Any] = dict(reused.img2img) if reused is not None else {}
+    if request.enable_hr:
+        _warn("the image's hires fix is left out: img2img has none")
+        request.enable_hr = False
+        if args.denoise is None:
+            request.denoising_strength = None  # the hires pass's, not an img2img strength
+    if args.denoise is not None:
+        fields["denoising_strength"] = args.denoise
+    if args.resize_mode:
+        fields["resize_mode"] = RESIZE_MODES[args.resize_mode]
+    if inputs.mask is None:
+        for name in _MASK_FIELDS:
+            fields.pop(name, None)
+    else:
+        if args.mask_blur is not None:
+            fields["mask_blur"] = args.mask_blur
+        if args.inpaint_area:
+            fields["inpaint_full_res"] = INPAINT_AREAS[args.inpaint_area]
+        if args.invert_mask:
+            fields["inpainting_mask_invert"] = 1
+    init = inputs.init
+    width_given, height_given = "width" in explicit, "height" in explicit
+    size_given = (reused is not None and "Size" in reused.read) or (width_given and height_given)
+    if not size_given and (width_given or height_given):
+        # One side given: the other follows the init image's shape.
+        top, low = int(limits.LIMITS["width"].maximum), int(limits.LIMITS["width"].minimum)
+        if width_given:
+            side = request.width * init.height / init.width
+        else:
+            side = request.height * init.width / init.height
+        side = min(top, max(low, round(side / 8) * 8))
+        if width_given:
+            request.height = side
+        else:
+            request.width = side
+        size_given = True
+    return img2img_request(request, init, mask=inputs.mask, size_given=size_given, **fields)
+
+
+async def _prepare_request(
+    lists: _Lists, args: argparse.Namespace, inputs: _Inputs, explicit: set[str]
+) -> GenerationRequest:
+    """The request the flags, --from's image and --init-image describe, in the server's names."""
+    from sdtui.api import GenerationRequest
+    from sdtui.engine.reuse import request_from_infotext
+
+    reused = None
+    if inputs.from_text is not None:
+        styles = await lists.offered("prompt_styles") or []
+        reused = request_from_infotext(inputs.from_text, styles=styles)
+        if reused.ignored:
+            _warn(
+                f"--from {strip_control(args.from_file.name, keep_newlines=False)}: "
+                f"{reused.ignored_line}"
+            )
+        request = reused.request
+        _apply_flags(request, args, explicit)
+    else:
+        request = GenerationRequest()
+        _apply_flags(request, args, None)
+    if inputs.init is None and args.denoise is not None and not request.enable_hr:
+        raise BadArgument(
+            "--denoise is for the hires fix (--hires) and img2img (--init-image FILE)"
+        )
+    await _resolve_names(lists, args, request, reused)
+    if inputs.init is not None:
+        return _img2img(request, args, inputs, reused, explicit)
+    return request
 
 
 def _print_outcome(args: argparse.Namespace, outcome: GenerationOutcome) -> None:
@@ -403,14 +920,16 @@ async def _run_generate(args: argparse.Namespace, settings: Settings, url: str) 
     from sdtui.engine import ServerModel, generate
     from sdtui.store import ImageStore
 
-    request = _request_from_args(args)
+    _check_flags(args)
+    inputs = await asyncio.to_thread(_read_inputs, args)
+    explicit = _explicit(args) if args.from_file or args.init_image else set()
     store = ImageStore(settings.output_dir)
     progress = _ProgressLine()
     async with SDClient(url, user=settings.user, password=settings.password) as client:
         stopper = _Stopper(client, progress)
 
         async def work() -> GenerationOutcome:
-            await _resolve_names(client, args, request)
+            request = await _prepare_request(_Lists(client), args, inputs, explicit)
             stopper.job_sent = True
             return await generate(
                 client,
@@ -459,6 +978,83 @@ def cmd_generate(args: argparse.Namespace) -> int:
         with demo_backend() as url:
             return asyncio.run(_run_generate(args, settings, url))
     return asyncio.run(_run_generate(args, settings, settings.url))
+
+
+# -- upscale --------------------------------------------------------------------------------------
+
+
+def _upscale_options(args: argparse.Namespace) -> Any:
+    """The upscale the flags describe (BadArgument for flags that do not go together)."""
+    from sdtui.engine.upscale import UpscaleOptions
+
+    if (args.width is None) != (args.height is None):
+        raise BadArgument("give both --width and --height (or --scale)")
+    to_size = args.width is not None
+    if to_size and args.scale is not None:
+        raise BadArgument("give --scale or --width/--height, not both")
+    if args.no_crop and not to_size:
+        raise BadArgument("--no-crop is for --width/--height")
+    if args.upscaler_2_visibility is not None and not args.upscaler_2:
+        raise BadArgument("--upscaler-2-visibility needs --upscaler-2 NAME")
+    visibility = args.upscaler_2_visibility
+    if args.upscaler_2 and visibility is None:
+        visibility = 0.5
+    return UpscaleOptions(
+        upscaler=args.upscaler,
+        scale=args.scale if args.scale is not None else 2.0,
+        width=args.width,
+        height=args.height,
+        crop=not args.no_crop,
+        upscaler_2=args.upscaler_2,
+        upscaler_2_visibility=visibility or 0.0,
+    )
+
+
+async def _run_upscale(args: argparse.Namespace, settings: Settings, url: str) -> int:
+    import dataclasses
+
+    from sdtui.api import ApiError, SDClient
+    from sdtui.engine.names import UnknownName, match_name
+    from sdtui.engine.upscale import upscale_files
+    from sdtui.store import ImageStore
+
+    options = _upscale_options(args)
+    store = ImageStore(settings.output_dir)
+    async with SDClient(url, user=settings.user, password=settings.password) as client:
+        try:
+            offered = await _Lists(client).offered("upscalers")
+            if offered is not None:
+                names = [u.name for u in offered if u.name]
+                options = dataclasses.replace(
+                    options,
+                    upscaler=match_name(options.upscaler, "upscaler", names),
+                    upscaler_2=match_name(options.upscaler_2, "upscaler", names)
+                    if options.upscaler_2
+                    else None,
+                )
+            results = await upscale_files(client, args.files, options, store)
+        except UnknownName as exc:
+            raise CliError(exc.message) from None
+        except ApiError as exc:
+            raise CliError(exc.message) from None
+    status = 0
+    for result in results:
+        if result.path is not None:
+            print(result.path)
+    sys.stdout.flush()
+    for result in results:
+        if result.error:
+            _warn(result.error)
+            status = 1
+    return status
+
+
+def cmd_upscale(args: argparse.Namespace) -> int:
+    settings = resolve_settings(args)
+    if args.demo:
+        with demo_backend() as url:
+            return asyncio.run(_run_upscale(args, settings, url))
+    return asyncio.run(_run_upscale(args, settings, settings.url))
 
 
 # -- info -----------------------------------------------------------------------------------------
@@ -564,13 +1160,19 @@ def main(argv: Sequence[str] | None = None) -> int:
         except SystemExit:
             sys.stdout.flush()  # --help into a closed pipe fails here, not at exit
             raise
-        handlers = {"generate": cmd_generate, "info": cmd_info, "serve-demo": cmd_serve_demo}
-        handlers["history"] = cmd_history
+        args.argv = list(argv) if argv is not None else sys.argv[1:]
+        handlers = {
+            "generate": cmd_generate,
+            "info": cmd_info,
+            "history": cmd_history,
+            "serve-demo": cmd_serve_demo,
+            "upscale": cmd_upscale,
+        }
         try:
             status = handlers.get(args.command, cmd_tui)(args)
         except CliError as exc:
             print(f"sdtui: {one_line(str(exc), 600)}", file=sys.stderr)
-            status = 1
+            status = exc.status
         except KeyboardInterrupt:
             print("sdtui: stopped", file=sys.stderr)
             status = 130

@@ -186,3 +186,20 @@ def test_match_reused_model_by_hash_then_exact_name() -> None:
     loose = request_from_infotext("x\nSteps: 1, Seed: 2, Model: demo-ink")
     assert match_reused_model(loose, models) is None
     assert match_reused_model(request_from_infotext("x"), models) is None
+
+
+def test_styles_come_out_of_the_hires_prompt_too() -> None:
+    text = (
+        "a fox, cinematic still, dramatic light\n"
+        "Negative prompt: watermark\n"
+        "Steps: 5, Sampler: Euler, Seed: 1, Size: 64x64, Denoising strength: 0.5, "
+        'Hires prompt: "a fox, detailed, cinematic still, dramatic light", Hires upscale: 2, '
+        "Hires upscaler: Latent"
+    )
+    r = request_from_infotext(text, styles=STYLES).request
+    assert r.styles == ["Cinematic"] and r.prompt == "a fox" and r.negative_prompt == ""
+    assert r.hr_prompt == "a fox, detailed"
+    other = text.replace("a fox, detailed, cinematic still, dramatic light", "a fox, detailed")
+    kept = request_from_infotext(other, styles=STYLES).request
+    assert kept.styles is None and kept.prompt == "a fox, cinematic still, dramatic light"
+    assert kept.hr_prompt == "a fox, detailed"

@@ -19,6 +19,7 @@ __all__ = [
     "MODEL_EXTENSIONS",
     "UnknownName",
     "match_model",
+    "match_name",
     "match_sampler",
     "match_scheduler",
     "model_short_name",
@@ -131,6 +132,12 @@ def _match(
             )
     everything = _unique(result for result, _, _ in candidates)
     raise UnknownName(f"unknown {what} '{shown}'; the server has: {_choices(everything)}")
+
+
+def match_name(wanted: str, what: str, names: Sequence[str]) -> str:
+    """One of `names` (upscalers, VAEs...) by its exact name, ignoring case, else a unique prefix;
+    for names of files also without the extension. `what` names the kind in the message."""
+    return _match(wanted, what, [(n, [n, _without_extension(n)], ()) for n in names])
 
 
 def match_sampler(wanted: str, samplers: Sequence[Sampler]) -> str:

@@ -242,8 +242,22 @@ def request_from_infotext(
     reused = Reused(request=request)
 
     prompt, negative = info.prompt, info.negative_prompt
+    hr_prompt, hr_negative = info.get("Hires prompt"), info.get("Hires negative prompt")
     if styles:
         found, prompt, negative = extract_styles(prompt, negative, styles)
+        if found and (hr_prompt is not None or hr_negative is not None):
+            # The server merged the styles into the hires prompts too: take them out of those
+            # as well, or keep every prompt merged when they do not hold the same styles.
+            hr_found, hr_prompt_rest, hr_negative_rest = extract_styles(
+                info.prompt if hr_prompt is None else hr_prompt,
+                info.negative_prompt if hr_negative is None else hr_negative,
+                styles,
+            )
+            if hr_found == found:
+                hr_prompt = None if hr_prompt is None else hr_prompt_rest
+                hr_negative = None if hr_negative is None else hr_negative_rest
+            else:
+                found, prompt, negative = [], info.prompt, info.negative_prompt
         reused.styles = found
     request.prompt, request.negative_prompt = prompt, negative
     request.styles = reused.styles or None
@@ -312,8 +326,10 @@ def request_from_infotext(
         r.set("hr_second_pass_steps", r.int("Hires steps"))
         r.set("hr_sampler_name", r.text("Hires sampler"))
         r.set("hr_scheduler", r.text("Hires schedule type"))
-        r.set("hr_prompt", r.text("Hires prompt"))
-        r.set("hr_negative_prompt", r.text("Hires negative prompt"))
+        if r.text("Hires prompt") is not None:
+            request.hr_prompt = hr_prompt
+        if r.text("Hires negative prompt") is not None:
+            request.hr_negative_prompt = hr_negative
         r.set("hr_checkpoint_name", r.text("Hires checkpoint"))
     elif denoise is not None:
         reused.from_img2img = True
