@@ -82,6 +82,24 @@ def _blended(
     return [Image.blend(a, b, fraction) for a, b in zip(start, end, strict=True)]
 
 
+def _fit_init_image(init: Image.Image, size: tuple[int, int], mode: int) -> Image.Image:
+    """``images.resize_image``: the init image brought to the output size by the resize mode
+    (0 and 3 stretch; 1 scales to cover and crops the middle; 2 scales to fit and fills the
+    sides with the stretched picture)."""
+    image = init.convert("RGB")
+    width, height = size
+    if mode not in (1, 2) or image.size == size:
+        return image.resize(size, Image.Resampling.LANCZOS)
+    ratio, src_ratio = width / height, image.width / image.height
+    cover = (mode == 1) == (ratio > src_ratio)
+    src_w = width if cover else height * image.width // image.height
+    src_h = width * image.height // image.width if cover else height
+    resized = image.resize((max(1, src_w), max(1, src_h)), Image.Resampling.LANCZOS)
+    canvas = image.resize(size, Image.Resampling.LANCZOS) if mode == 2 else Image.new("RGB", size)
+    canvas.paste(resized, box=(width // 2 - src_w // 2, height // 2 - src_h // 2))
+    return canvas
+
+
 def _oom_message(width: int, height: int, batch: int) -> str:
     latent = (width // 8) * (height // 8)
     tried = latent * latent * batch * 8 * 2 / 2**30  # one attention map, 8 heads, fp16
@@ -416,6 +434,7 @@ class Engine:
                 )
                 if job.mode == "img2img" and job.init_images:
                     init = job.init_images[(first + index) % len(job.init_images)]
+                    init = _fit_init_image(init, picture.size, int_or(v["resize_mode"], 0))
                     picture = painter.blend_init_image(init, picture, float(denoising))
                     if job.mask is not None:
                         picture = self._apply_mask(picture, init, job.mask, v)

@@ -102,52 +102,59 @@ def _limit(value: float) -> int | float:
     return int(value) if float(value).is_integer() else value
 
 
-def _constraint_errors(body: Any, values: dict[str, Any]) -> list[dict[str, Any]]:
-    """pydantic v1's errors for the Literal and number constraints of ExtrasBaseRequest."""
-    errors: list[dict[str, Any]] = []
-    raw_mode = body.get("resize_mode", 0) if isinstance(body, dict) else 0
-    if raw_mode is not None and (isinstance(raw_mode, bool) or raw_mode not in (0, 1)):
-        errors.append(
-            {
-                "loc": ["body", "resize_mode"],
-                "msg": "unexpected value; permitted: 0, 1",
-                "type": "value_error.const",
-                "ctx": {"given": raw_mode, "permitted": [0, 1]},
-            }
-        )
-    for name in _FINITE:
-        value = values.get(name)
-        if isinstance(value, float) and not math.isfinite(value):
-            errors.append(
+def _constraint_errors(name: str, raw: Any, value: Any) -> list[dict[str, Any]]:
+    """pydantic v1's errors for one field's Literal and number constraints (ExtrasBaseRequest)."""
+    loc = ["body", name]
+    if name == "resize_mode":
+        if isinstance(raw, bool) or raw not in (0, 1):
+            return [
                 {
-                    "loc": ["body", name],
-                    "msg": "ensure this value is a finite number",
-                    "type": "value_error.number.not_finite_number",
+                    "loc": loc,
+                    "msg": "unexpected value; permitted: 0, 1",
+                    "type": "value_error.const",
+                    "ctx": {"given": raw, "permitted": [0, 1]},
                 }
-            )
-    for name, bound, limit in _BOUNDS:
-        value = values.get(name)
-        if not isinstance(value, int | float) or (isinstance(value, float) and math.isnan(value)):
-            continue
-        words = _BOUND_TEXT[bound]
-        if not _within(value, bound, limit):
-            errors.append(
+            ]
+        return []
+    if not isinstance(value, int | float) or isinstance(value, bool):
+        return []
+    if name in _FINITE and not math.isfinite(value):
+        return [
+            {
+                "loc": loc,
+                "msg": "ensure this value is a finite number",
+                "type": "value_error.number.not_finite_number",
+            }
+        ]
+    for field_name, bound, limit in _BOUNDS:
+        if field_name == name and not math.isnan(value) and not _within(value, bound, limit):
+            return [
                 {
-                    "loc": ["body", name],
-                    "msg": f"ensure this value is {words} {_limit(limit)}",
+                    "loc": loc,
+                    "msg": f"ensure this value is {_BOUND_TEXT[bound]} {_limit(limit)}",
                     "type": f"value_error.number.not_{bound}",
                     "ctx": {"limit_value": _limit(limit)},
                 }
-            )
-    return errors
+            ]
+    return []
 
 
 def _validate(body: Any, fields: tuple[Field, ...]) -> dict[str, Any]:
-    try:
-        values, _ = validate_model(body, fields)
-    except ValidationFailed as exc:
-        raise ValidationFailed(exc.errors + _constraint_errors(body, {})) from None
-    errors = _constraint_errors(body, values)
+    """The request's values, or every error pydantic v1 would list, in field order."""
+    validate_model(body, ())  # no body, or not an object: one error for the whole body
+    data = dict(body)
+    values: dict[str, Any] = {}
+    errors: list[dict[str, Any]] = []
+    for field in fields:
+        sent = {field.name: data[field.name]} if field.name in data else {}
+        try:
+            one, _ = validate_model(sent, (field,))
+        except ValidationFailed as exc:
+            errors.extend(exc.errors)
+            continue
+        values.update(one)
+        if field.name in sent:
+            errors.extend(_constraint_errors(field.name, sent[field.name], one[field.name]))
     if errors:
         raise ValidationFailed(errors)
     return values
