@@ -12,6 +12,7 @@ from sdtui.engine.prompt_edit import (
     clean_names,
     complete,
     completion_context,
+    is_infotext,
 )
 
 LORAS = [("add_detail", "add_detail"), ("film_grain", "filmgrain"), ("watercolor_v2", "watercolor")]
@@ -171,3 +172,19 @@ def test_server_names_lose_control_characters() -> None:
         "badred",
         "two lines",
     ]
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("a fox\nNegative prompt: blurry\nSteps: 20, Sampler: Euler a, Seed: 1, Size: 512x512", True),
+        ("a fox\nSteps: 20, Sampler: Euler a, CFG scale: 7", True),
+        ("Steps: 20, Seed: 5, Size: 64x64", True),
+        ("mood: dark, light: soft, style: ink", False),  # a prompt in Key: value form
+        ("a fox\nSteps: 20, Sampler: Euler a", False),  # two pairs: part of the prompt
+        ("a lighthouse at dusk", False),
+        ("", False),
+    ],
+)
+def test_is_infotext(text: str, expected: bool) -> None:
+    assert is_infotext(text) is expected

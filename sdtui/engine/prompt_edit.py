@@ -19,6 +19,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Literal
 
+from sdtui.images.infotext import parse_infotext
 from sdtui.text import strip_control
 
 PRECISION_ATTENTION = 0.1  # the web UI's keyedit_precision_attention default
@@ -287,6 +288,8 @@ def candidates(
             for name in embeddings
             if context.kinds != ("embedding",) or name.lower() != context.query.lower()
         )
+    if not context.query:
+        return pool[:limit]
     scored = [
         (score, index, c)
         for index, c in enumerate(pool)
@@ -317,3 +320,19 @@ def clean_names(names: Sequence[str]) -> list[str]:
     """Names as they may appear in a prompt: no control characters, no newlines, no blanks."""
     cleaned = (strip_control(name, keep_newlines=False).strip() for name in names)
     return [name for name in cleaned if name]
+
+
+# -- pasting an infotext -------------------------------------------------------------------------
+
+_GENERATION_KEYS = ("Steps", "Sampler", "Seed", "Size", "CFG scale")
+
+
+def is_infotext(text: str) -> bool:
+    """A whole image's parameters (what the web UI's PNG Info shows), not a prompt: the last line
+    parses as a parameter line by the web UI's rule (three or more `Key: value` pairs) and names
+    at least one generation setting (Steps, Sampler, Seed, Size, CFG scale), so a prompt written
+    as "mood: dark, light: soft, style: ink" is still pasted as text."""
+    if not text.strip():
+        return False
+    params = parse_infotext(text).params
+    return any(key in params for key in _GENERATION_KEYS)

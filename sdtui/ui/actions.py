@@ -21,10 +21,13 @@ from typing import Literal, cast
 
 from textual.binding import Binding, BindingType
 
-Scope = Literal["app", "main", "history", "list", "full", "dialog"]
+Scope = Literal["app", "main", "prompt", "complete", "history", "list", "full", "dialog", "styles"]
 
 SCOPE_TITLES: dict[Scope, str] = {
     "main": "Anywhere on the main screen",
+    "prompt": "In the prompt editors",
+    "complete": "While the completion list is open",
+    "styles": "In the styles dialog",
     "history": "In the history",
     "list": "In the history list",
     "full": "In the full view",
@@ -69,6 +72,17 @@ show_keys            show_keys        f1               Keys                !    
 cancel_queued        cancel_queued    -                Cancel queued jobs  h    Drop every job waiting behind the running one
 reconnect            reconnect        -                Reconnect           h    Ask the server again for its models and samplers
 reload_history       reload_history   -                Reload history      h    Read the output folder again
+pick_styles          pick_styles      f9               Styles              !h   Pick the server's styles for the job, in the order they apply
+complete_prompt      complete_prompt  -                Complete            h    Offer the server's LoRAs and embeddings at the prompt's cursor
+[prompt]
+prompt.weight_up     weight(1)        ctrl+up,alt+up   Weight +            hx   Raise the weight of the LoRA tag, (emphasis) or word at the cursor (or the selection)
+prompt.weight_down   weight(-1)       ctrl+down,alt+down  Weight -         hx   Lower the weight of the LoRA tag, (emphasis) or word at the cursor (or the selection)
+prompt.complete      complete         ctrl+@           Complete            hx   Offer the server's LoRAs and embeddings for the word at the cursor
+[complete]
+complete.next        next             down             Next                hx   Next suggestion
+complete.previous    previous         up               Previous            hx   Previous suggestion
+complete.accept      accept           enter,tab        Accept              hx   Put the suggestion into the prompt
+complete.close       close            escape           Close               hx   Close the list, keeping what was typed
 [app]
 command_palette      command_palette  ctrl+p           palette             !hx  The command palette: every action that applies now, themes, screenshot
 quit                 quit             ctrl+q           Quit                !    Quit (asks first while a job runs)
@@ -94,6 +108,8 @@ full.previous        step(-1)         left,[           Previous            x    
 full.next            step(1)          right,]          Next                x    Next image
 [dialog]
 dialog.cancel        cancel           escape           Cancel              x    Close the dialog without doing anything
+[styles]
+styles.apply         apply            enter            Apply               x    Use the ticked styles, in the order they were ticked (space ticks)
 """
 
 
@@ -155,6 +171,11 @@ EDITOR_KEYS = frozenset(
         "backspace",
         "enter",
         "tab",
+        "ctrl+up",
+        "ctrl+down",
+        "alt+up",
+        "alt+down",
+        "ctrl+@",
     ]
 )
 """Keys the prompt editor and the number fields use for editing: an app key must not take them."""
@@ -163,6 +184,7 @@ FOCUS_KEYS = {"tab": "focus_next", "shift+tab": "focus_previous"}
 """Textual's keys that move the focus (the screen's own bindings), and the methods they call."""
 
 _SYMBOLS = {"left": "←", "right": "→", "up": "↑", "down": "↓", "slash": "/", "escape": "esc"}
+_SYMBOLS["@"] = "space"  # terminals send ctrl+space as ctrl+@ (NUL)
 
 
 def key_name(key: str) -> str:
@@ -240,7 +262,8 @@ def in_scope(scope: Scope) -> Iterable[ActionSpec]:
 def readme_table() -> str:
     """The README's key table (defaults), generated from the registry."""
     lines = ["| where | key | does | binding id |", "|---|---|---|---|"]
-    for scope in ("main", "app", "history", "list", "full", "dialog"):
+    for scope in ("main", "prompt", "complete", "app", "history", "list", "full", "dialog",
+                  "styles"):  # fmt: skip
         for spec in in_scope(scope):
             keys = " / ".join(key_name(k) for k in spec.key.split(",")) if spec.key else "palette"
             lines.append(f"| {SCOPE_TITLES[scope]} | {keys} | {spec.help} | `{spec.id}` |")

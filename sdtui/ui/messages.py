@@ -71,3 +71,10 @@ class HistoryReady(Message):
     """The history has read the whole output folder; `newest` is its newest entry, if any."""
 
     newest: HistoryEntry | None
+
+
+@dataclass
+class InfotextPasted(Message):
+    """A whole infotext was pasted into a prompt editor: fill the form from it instead."""
+
+    text: str
