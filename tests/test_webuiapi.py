@@ -87,3 +87,38 @@ def test_auth(demo_factory: Callable[..., DemoServer]) -> None:
     assert api.txt2img(prompt="x", width=64, height=64, steps=2).image.size == (64, 64)
     signed_in = connect(server, username="me", password="secret")
     assert signed_in.get_options()["sd_model_checkpoint"]
+
+
+def test_extra_single_image_upscales_and_keeps_the_infotext(demo_server: DemoServer) -> None:
+    api = connect(demo_server)
+    made = api.txt2img(prompt="a lighthouse", seed=3, width=64, height=48, steps=2)
+    result = api.extra_single_image(made.image, upscaler_1="Lanczos", upscaling_resize=2)
+    assert result.image.size == (128, 96)
+    assert result.image.info["parameters"] == made.info["infotexts"][0]
+    assert result.image.info["postprocessing"] == (
+        "Postprocess upscale by: 2.0, Postprocess upscaler: Lanczos"
+    )
+    assert result.info == "<p>Postprocess upscale by: 2.0, Postprocess upscaler: Lanczos</p>"
+    sized = api.extra_single_image(
+        made.image, upscaler_1="R-ESRGAN 4x+", resize_mode=1, upscaling_resize_w=96,
+        upscaling_resize_h=96,
+    )  # fmt: skip
+    assert sized.image.size == (96, 96)
+    with pytest.raises(RuntimeError) as caught:
+        api.extra_single_image(made.image, upscaler_1="No such upscaler")
+    assert caught.value.args[0] == 500 and "could not find upscaler" in caught.value.args[1]
+
+
+def test_extra_batch_images_keeps_the_order(demo_server: DemoServer) -> None:
+    api = connect(demo_server)
+    small = api.txt2img(prompt="a", seed=1, width=64, height=64, steps=2).image
+    wide = api.txt2img(prompt="b", seed=2, width=96, height=64, steps=2).image
+    result = api.extra_batch_images(
+        [small, wide], upscaler_1="Nearest", upscaling_resize=1.5, name_list=["s", "w"]
+    )
+    assert [image.size for image in result.images] == [(96, 96), (144, 96)]
+    assert [image.info["parameters"] for image in result.images] == [
+        small.info["parameters"],
+        wide.info["parameters"],
+    ]
+    assert "Postprocess upscaler: Nearest" in result.info
