@@ -20,7 +20,7 @@ from sdtui.engine.img2img import read_source_image
 from sdtui.engine.upscale import UpscaleOptions, postprocessing_text, upscale_files
 from sdtui.images.png import read_text_chunks
 from sdtui.store import ImageStore
-from tests.faulty import FaultyServer, Seen, json_reply
+from tests.faulty import FaultyServer, Handler, Reply, Seen, json_reply
 from tests.faulty_servers import jpeg_with_exif, png_bytes, png_with_parameters
 
 PARAMS = "a lighthouse\nSteps: 2, Sampler: Euler, Seed: 5, Size: 64x48, Version: v1.10.1"
@@ -195,7 +195,7 @@ def test_in_a_real_process(demo_server: Any, tmp_path: Path) -> None:
 # -- servers that answer differently --------------------------------------------------------------
 
 
-def _bare_extras(seen: Seen) -> Any:
+def _bare_extras(seen: Seen) -> Reply:
     """A server that upscales (nearest) but sends the PNG without any text chunk."""
     body = seen.json()
     raw = base64.b64decode(body["image"])
@@ -211,7 +211,9 @@ def _bare_extras(seen: Seen) -> Any:
 def test_texts_are_spliced_in_when_the_server_sends_none(tmp_path: Path, answer: str) -> None:
     source = tmp_path / "s.png"
     source.write_bytes(png_with_parameters(PARAMS))
-    routes = {("POST", "/sdapi/v1/extra-single-image"): _bare_extras}
+    routes: dict[tuple[str, str], Reply | Handler] = {
+        ("POST", "/sdapi/v1/extra-single-image"): _bare_extras
+    }
     options = UpscaleOptions(upscaler=answer, scale=2)
 
     async def go(url: str) -> Any:
@@ -235,7 +237,9 @@ def test_a_server_without_extras_says_so_in_one_line(
 ) -> None:
     source = tmp_path / "s.png"
     source.write_bytes(png_bytes())
-    routes = {("GET", "/sdapi/v1/upscalers"): json_reply([{"name": "Lanczos"}])}
+    routes: dict[tuple[str, str], Reply | Handler] = {
+        ("GET", "/sdapi/v1/upscalers"): json_reply([{"name": "Lanczos"}])
+    }
     with FaultyServer(routes) as server:
         code = main(["upscale", str(source), "--upscaler", "Lanczos", "--url", server.url,
                      "--out", str(tmp_path / "out")])  # fmt: skip
