@@ -8,6 +8,7 @@ from sdtui.engine.generate import (
     infotext_from_request,
     save_result,
 )
+from sdtui.engine.img2img import InputImageError, SourceImage, img2img_request, read_source_image
 from sdtui.engine.limits import LIMITS, Limit, LimitError
 from sdtui.engine.names import (
     UnknownName,
@@ -19,10 +20,12 @@ from sdtui.engine.names import (
 )
 from sdtui.engine.queue import Job, JobEvent, JobQueue, JobState, Runner
 from sdtui.engine.reuse import Reused, match_reused_model, request_from_infotext
+from sdtui.engine.upscale import Upscaled, UpscaleOptions, upscale_files, upscale_sources
 
 __all__ = [
     "LIMITS",
     "GenerationOutcome",
+    "InputImageError",
     "Job",
     "JobEvent",
     "JobQueue",
@@ -33,15 +36,22 @@ __all__ = [
     "Runner",
     "SavedImage",
     "ServerModel",
+    "SourceImage",
     "UnknownName",
+    "UpscaleOptions",
+    "Upscaled",
     "generate",
+    "img2img_request",
     "infotext_from_request",
     "match_model",
     "match_reused_model",
     "match_sampler",
     "match_scheduler",
     "model_short_name",
+    "read_source_image",
     "request_from_infotext",
     "save_result",
     "split_checkpoint_title",
+    "upscale_files",
+    "upscale_sources",
 ]
