@@ -866,6 +866,11 @@ async def _prepare_request(
                 f"--from {strip_control(args.from_file.name, keep_newlines=False)}: "
                 f"{reused.ignored_line}"
             )
+        if reused.from_img2img and inputs.init is None:
+            _warn(
+                "the image was made by img2img: without --init-image FILE this makes one "
+                "from the prompt alone"
+            )
         request = reused.request
         _apply_flags(request, args, explicit)
     else:

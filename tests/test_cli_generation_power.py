@@ -271,6 +271,9 @@ def test_from_an_img2img_image_with_an_init_image(
     )
     reread = request_from_infotext(infotext(first))
     assert reread.from_img2img and reread.img2img["denoising_strength"] == 0.3
+    code, _, err = run(capsys, demo_server, tmp_path / "out", "--from", str(first))
+    assert code == 0 and "made by img2img: without --init-image FILE" in err
+    assert sent[2]["kind"] == "GenerationRequest" and "denoising_strength" not in sent[2]
 
 
 def test_unknown_style_lists_close_matches(
