@@ -292,3 +292,197 @@ def test_a_missing_sniffio_is_remembered_so_requests_never_search_for_it(
         sys.modules.pop("sniffio", None)
         if saved != "absent":
             sys.modules["sniffio"] = saved  # type: ignore[assignment]
+
+
+# --- img2img, extras and the lists the form offers ---------------------------------------------
+
+
+async def test_img2img_sends_the_init_image_and_its_fields(demo_server: Any) -> None:
+    import base64
+
+    from sdtui.api import Img2ImgRequest
+
+    async with SDClient(demo_server.url) as client:
+        made = await client.txt2img(GenerationRequest(prompt="a", width=64, height=48, steps=2))
+        init = base64.b64encode(made.images[0]).decode("ascii")
+        request = Img2ImgRequest(
+            prompt="a fox", width=64, height=48, steps=4, init_images=[init], resize_mode=1
+        )
+        payload = request.to_payload()
+        assert payload["denoising_strength"] == 0.75 and payload["resize_mode"] == 1
+        assert not {"enable_hr", "hr_scale", "mask", "mask_blur"} & set(payload)
+        result = await client.img2img(request)
+        either = await client.generate(request)
+    [image] = result.images
+    text = parse_infotext(result.infotexts[0] or "")
+    assert text.get("Denoising strength") == "0.75" and (text.width, text.height) == (64, 48)
+    assert read_parameters(image) == result.infotexts[0]
+    assert parse_infotext(either.infotexts[0] or "").get("Denoising strength") == "0.75"
+
+
+async def test_extras_single_and_batch(demo_server: Any) -> None:
+    from io import BytesIO
+
+    from PIL import Image
+
+    from sdtui.api import ExtrasRequest
+    from sdtui.images.png import read_text_chunks
+
+    async with SDClient(demo_server.url) as client:
+        made = await client.txt2img(GenerationRequest(prompt="a", width=64, height=48, steps=2))
+        single = await client.extra_single_image(
+            made.images[0], ExtrasRequest(upscaler_1="Lanczos", upscaling_resize=2.5)
+        )
+        batch = await client.extra_batch_images(
+            [("a.png", made.images[0]), ("b.png", made.images[0])],
+            ExtrasRequest(upscaler_1="Nearest", resize_mode=1, upscaling_resize_w=80,
+                          upscaling_resize_h=80),
+        )  # fmt: skip
+    [upscaled] = single.images
+    with Image.open(BytesIO(upscaled)) as image:
+        assert image.size == (160, 120)
+    texts = read_text_chunks(upscaled)
+    assert texts["parameters"] == made.infotexts[0]
+    assert texts["postprocessing"] == "Postprocess upscale by: 2.5, Postprocess upscaler: Lanczos"
+    assert single.html_info == f"<p>{texts['postprocessing']}</p>"
+    assert len(batch.images) == 2 and "Postprocess upscale to: 80x80" in batch.html_info
+
+
+async def test_extras_errors_are_one_clear_line(demo_server: Any) -> None:
+    from sdtui.api import ExtrasRequest
+
+    async with SDClient(demo_server.url) as client:
+        with pytest.raises(ApiError) as unknown:
+            await client.extra_single_image(b"\x89PNG", ExtrasRequest(upscaler_1="Lanczos"))
+        made = await client.txt2img(GenerationRequest(prompt="a", width=64, height=64, steps=2))
+        with pytest.raises(ApiError) as bad_name:
+            await client.extra_single_image(made.images[0], ExtrasRequest(upscaler_1="Nope"))
+    assert unknown.value.kind is ErrorKind.SERVER
+    assert unknown.value.message == "The server failed (500): HTTPException: Invalid encoded image"
+    assert bad_name.value.message == (
+        "The server failed (500): AssertionError: could not find upscaler named Nope"
+    )
+
+
+async def test_lists_of_embeddings_latent_modes_and_vaes(demo_server: Any) -> None:
+    async with SDClient(demo_server.url) as client:
+        embeddings = await client.embeddings()
+        everything = await client.embeddings(include_skipped=True)
+        modes = await client.latent_upscale_modes()
+        vaes = await client.sd_vaes()
+    assert embeddings and not any(e.skipped for e in embeddings)
+    assert {e.name for e in embeddings} < {e.name for e in everything}
+    assert any(e.skipped for e in everything)
+    assert all(e.shape and e.vectors for e in everything)
+    assert "Latent" in modes and "Latent (nearest-exact)" in modes
+    assert vaes and all(v.model_name and v.filename for v in vaes)
+
+
+async def test_fetch_server_facts_reads_every_list(demo_server: Any) -> None:
+    from sdtui.engine.server import fetch_server_facts
+
+    async with SDClient(demo_server.url) as client:
+        facts = await fetch_server_facts(client)
+        options = await client.get_options()
+    assert facts.model_title == options["sd_model_checkpoint"]
+    assert facts.samplers and facts.schedulers and facts.models
+    assert facts.styles and facts.loras and facts.embeddings and facts.vaes
+    assert "Lanczos" in {u.name for u in facts.upscalers}
+    assert facts.hires_upscalers[0] == "Latent" and "None" not in facts.hires_upscalers
+    assert "R-ESRGAN 4x+" in facts.hires_upscalers
+    other = facts.models[-1].title
+    moved = facts.with_model(other)
+    assert moved.model_title == other and moved.styles == facts.styles
+    assert moved.vaes == facts.vaes and moved.model.name == facts.models[-1].model_name
+
+
+def _lists_missing_server(status: int) -> Any:
+    """A server with the essential lists only, and no img2img, extras or optional lists."""
+    from tests.faulty import FaultyServer, json_reply
+    from tests.faulty_servers import MISSING_ENDPOINT
+
+    api = "/sdapi/v1"
+    missing = MISSING_ENDPOINT[status]
+    routes: dict[tuple[str, str], Any] = {
+        ("GET", f"{api}/options"): json_reply({"sd_model_checkpoint": "m.safetensors [abc]"}),
+        ("GET", f"{api}/sd-models"): json_reply([{"title": "m.safetensors [abc]"}]),
+        ("GET", f"{api}/samplers"): json_reply([{"name": "Euler", "aliases": []}]),
+        ("POST", f"{api}/img2img"): missing,
+        ("POST", f"{api}/extra-single-image"): missing,
+        ("POST", f"{api}/extra-batch-images"): missing,
+    }
+    for name in ("schedulers", "prompt-styles", "loras", "embeddings", "upscalers",
+                 "latent-upscale-modes", "sd-vae", "sd-modules"):  # fmt: skip
+        routes[("GET", f"{api}/{name}")] = missing
+    return FaultyServer(routes)
+
+
+@pytest.mark.parametrize("status", [404, 405, 501])
+async def test_a_server_without_the_optional_lists_gets_empty_ones(status: int) -> None:
+    from sdtui.engine.server import fetch_server_facts
+
+    with _lists_missing_server(status) as server:
+        async with SDClient(server.url) as client:
+            facts = await fetch_server_facts(client)
+    assert facts.model_title == "m.safetensors [abc]" and [s.name for s in facts.samplers] == [
+        "Euler"
+    ]
+    lists: list[list[Any]] = [facts.schedulers, facts.styles, facts.loras, facts.embeddings]
+    lists += [facts.upscalers, facts.latent_upscale_modes, facts.vaes]
+    assert lists == [[]] * 7
+
+
+@pytest.mark.parametrize("status", [404, 405, 501])
+async def test_a_server_without_img2img_or_extras_says_so_in_one_line(status: int) -> None:
+    from sdtui.api import ExtrasRequest, Img2ImgRequest
+
+    with _lists_missing_server(status) as server:
+        async with SDClient(server.url) as client:
+            await client.get_options()
+            failures = []
+            for call in (
+                client.img2img(Img2ImgRequest(init_images=["x"])),
+                client.extra_single_image(b"x", ExtrasRequest()),
+                client.extra_batch_images([("a", b"x")], ExtrasRequest()),
+                client.embeddings(),
+                client.sd_vaes(),
+            ):
+                with pytest.raises(ApiError) as caught:
+                    await call
+                failures.append(caught.value)
+    for error in failures:
+        assert is_unsupported(error) and error.kind is ErrorKind.NOT_FOUND
+        assert "\n" not in error.message and error.message.startswith(server.url)
+    assert "does not offer img2img (no /sdapi/v1/img2img" in failures[0].message
+    assert "does not offer upscaling (no /sdapi/v1/extra-single-image" in failures[1].message
+    assert "does not offer embeddings" in failures[3].message
+    assert "does not offer VAEs (no /sdapi/v1/sd-modules" in failures[4].message
+
+
+async def test_forge_lists_vaes_as_sd_modules() -> None:
+    from tests.faulty import FaultyServer, json_reply
+
+    modules = [{"model_name": "ae.safetensors", "filename": "/m/VAE/ae.safetensors"}]
+    with FaultyServer({("GET", "/sdapi/v1/sd-modules"): json_reply(modules)}) as server:
+        async with SDClient(server.url) as client:
+            vaes = await client.sd_vaes()
+    assert [(v.model_name, v.filename) for v in vaes] == [
+        ("ae.safetensors", "/m/VAE/ae.safetensors")
+    ]
+
+
+async def test_fetch_server_facts_fails_when_an_essential_list_does() -> None:
+    from sdtui.engine.server import fetch_server_facts
+    from tests.faulty import FaultyServer, json_reply
+
+    api = "/sdapi/v1"
+    routes: dict[tuple[str, str], Any] = {
+        ("GET", f"{api}/options"): json_reply({}),
+        ("GET", f"{api}/sd-models"): json_reply([]),
+        ("GET", f"{api}/samplers"): json_reply({"error": "boom"}, 500),
+    }
+    with FaultyServer(routes) as server:
+        async with SDClient(server.url) as client:
+            with pytest.raises(ApiError) as caught:
+                await fetch_server_facts(client)
+    assert caught.value.kind is ErrorKind.SERVER
