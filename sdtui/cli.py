@@ -217,14 +217,26 @@ def _upscale_parser(commands: Any) -> None:
         formatter_class=_HelpFormatter,
     )
     up.add_argument("files", nargs="+", type=Path, help="image files (PNG, JPEG, WebP)")
-    up.add_argument("--upscaler", required=True, help="upscaler name, e.g. Lanczos, 'R-ESRGAN 4x+'")
-    up.add_argument("--upscaler-2", metavar="NAME", help="a second upscaler blended in")
+    up.add_argument(
+        "--upscaler",
+        required=True,
+        metavar="NAME",
+        help="upscaler name, e.g. Lanczos, 'R-ESRGAN 4x+' (as the server lists them)",
+    )
+    up.add_argument(
+        "--upscaler-2",
+        metavar="NAME",
+        help="a second upscaler blended in (at visibility 0.5 unless given)",
+    )
     _limited_option(up, "--upscaler-2-visibility", "upscaler_2_visibility", optional=True)
     _limited_option(up, "--scale", "upscale_by", optional=True)
     _limited_option(up, "--width", "upscale_width", optional=True)
     _limited_option(up, "--height", "upscale_height", optional=True)
     up.add_argument(
-        "--no-crop", action="store_true", help="with --width/--height: stretch, do not crop"
+        "--no-crop",
+        action="store_true",
+        help="with --width/--height: scale to cover the size and keep the whole image, "
+        "instead of cropping it to the size",
     )
     _connection_options(up)
 
