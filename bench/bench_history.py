@@ -1,292 +1,332 @@
-"""The history panel at scale: the virtual list against the OptionList of Rich Tables it replaced.
+"""The history index at scale: build, rescan, search and `sdtui history`, 1,000 to 100,000 images.
 
-Run: ``python bench/bench_history.py [--adds N] [--sizes 2000,100000]``. Prints a report with
-PASS/FAIL and exits with status 1 on FAIL. Budget: adding one entry to a 100,000-entry history
-costs the UI thread under 16 ms (median), first paint included.
+Run: ``python bench/bench_history.py [--sizes 1000,10000,100000] [--keep DIR]``. Prints a report
+with PASS/FAIL per budget and exits with status 1 on FAIL. ``--sizes 1000`` takes seconds.
 
-Both panels sit in the same small headless app (a 120x40 terminal, the panel 34 columns wide as
-in sdtui), driven through ``run_test``. Two operations are timed:
+For each size, a folder shaped like the web UI's ``outputs`` is generated: ``txt2img-images``
+(85 %), ``img2img-images`` (10 %) and ``txt2img-grids`` (the rest) in ``YYYY-MM-DD`` folders of
+about 1,000 images, each an 8x8 PNG whose ``parameters`` chunk carries a realistic infotext
+(~20-word prompt, negative prompt, the usual parameter line); one image in 200 is a JPEG or WebP
+with the infotext in its EXIF UserComment. PNGs are made fast by splicing a text chunk into one
+encoded PNG. Folder mtimes are then moved a minute into the past, as for folders written earlier.
 
-- ``set_entries`` of N entries and the first paint after it;
-- ``add_entries`` of one new (newest) entry and the repaint after it, repeated, with
-  ``highlight=True`` (the app's own new image) and ``highlight=False`` (a file found on disk).
+Figures (wall clock, median of repeats where cheap):
 
-Each sample is the call followed by ``pilot.pause()``, which lets the app handle the resulting
-messages, lay out and paint the screen. Two clocks are read around it: the CPU time of the UI
-thread (``time.thread_time``; the work the user waits for, without the idle sleeps the pause
-spends detecting that the app is idle) and the wall clock (for information). An empty sample (a
-pause alone) is measured too and printed as ``overhead``: it is included in every figure, not
-subtracted. ``call`` is the wall time of the method call alone, before any painting (for the
-new panel, everything after it is Textual laying out and painting the screen, as after any key
-press). No thumbnails are set, for either panel.
-
-The baseline is the previous panel's approach, copied here: an ``OptionList`` whose options are
-Rich ``Table.grid`` prompts (thumbnail cells + two text lines), rebuilt on every change. It runs
-at 2,000 entries only (the app's old limit); at 100,000 it would take minutes.
+- ``baseline read``: what the history did before the index, at every start: walk the folders and
+  read every file's header chunks and infotext (``entry_from_file``). The index build and the
+  rescans are compared with it.
+- ``first build``: a new index, ``scan()`` reading every file. Budget at 10,000: < 10 s.
+- ``rescan, nothing new``: ``scan()`` again: one stat per folder. ``full pass``: the periodic
+  scan that re-lists every folder and compares every file's size and mtime.
+- ``search``: prompt words (``"fox sail"``, a prefix search matching ~10 %) with ``count()`` and
+  the first 500 rows; ``search, all ids`` returns every match's id (what a virtual list needs).
+  Budget: < 50 ms each.
+- ``all rows``: ``query()`` of every image as light rows, and their memory (tracemalloc), per row.
+- ``sdtui history --limit 50``: the whole command as a child process (interpreter start, imports,
+  an incremental scan, the query, the table), wall time (median of 5) and the child's peak RSS
+  (``wait4`` rusage). Budgets: < 300 ms, < 150 MB. ``python -c "import sdtui.cli"`` is measured
+  beside it: the part no index can make faster.
 """
 
 from __future__ import annotations
 
 import argparse
-import asyncio
-import gc
 import os
 import random
+import shutil
 import statistics
+import subprocess
 import sys
+import tempfile
 import time
+import tracemalloc
 from collections.abc import Callable
-from datetime import date
-from functools import partial
+from datetime import datetime, timedelta
+from io import BytesIO
 from pathlib import Path
 from typing import Any
 
-from rich.console import Console, ConsoleOptions, RenderResult
-from rich.segment import Segment
-from rich.table import Table
-from rich.text import Text
-from textual.app import App, ComposeResult
-from textual.widgets import OptionList
-from textual.widgets.option_list import Option
-
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from sdtui.store import HistoryEntry
-from sdtui.text import one_line
-from sdtui.ui.widgets.history_panel import THUMB_COLS, THUMB_ROWS, HistoryPanel
+from PIL import Image
 
-BUDGET_ADD_MS = 16.0
-BUDGET_SIZE = 100_000
-TERMINAL = (120, 40)
-_PHRASES = (
-    "a red fox at dusk, oil painting, lighthouse in a storm, dramatic light, highly detailed, "
-    "mountain lake, morning mist, portrait of an old sailor, watercolor, city at night, neon, "
-    "rain, cinematic, 35mm, bokeh, masterpiece, best quality, trending on artstation"
+from bench._util import verdict
+from sdtui.images.infotext import build_infotext
+from sdtui.images.png import make_chunk
+from sdtui.store.history import UnreadableImage, entry_from_file
+from sdtui.store.index import HistoryIndex, HistoryQuery
+from sdtui.store.metadata import is_image_name
+
+BUDGET_BUILD_10K_S = 10.0
+BUDGET_CLI_MS = 300.0
+BUDGET_CLI_MB = 150.0
+BUDGET_SEARCH_MS = 50.0
+PER_DAY = 1000
+SEARCH = "fox sail"
+_PHRASE = (
+    "a red fox at dusk oil painting lighthouse in a storm dramatic light highly detailed "
+    "mountain lake morning mist portrait of an old sailor watercolor city at night neon rain "
+    "cinematic 35mm bokeh masterpiece best quality trending on artstation forest cabin snow "
+    "castle dragon knight armour golden hour studio photo"
 )
-WORDS = _PHRASES.split()
+_WORDS = _PHRASE.split()
+_MODELS = ("sd15-base", "sdxl-turbo", "juggernautXL_v9", "dreamshaper_8", "realisticVision_v51")
 
 
-def make_entries(count: int, *, start: int = 0, seed: int = 1) -> list[HistoryEntry]:
-    """`count` entries, newest first, with prompts of realistic length (~20 words)."""
-    rng = random.Random(seed)
-    base = 1_700_000_000.0
-    entries = []
-    for n in range(start + count - 1, start - 1, -1):
-        prompt = " ".join(rng.choices(WORDS, k=20))
-        path = Path(f"/outputs/2024-01-01/{n:07}-{n * 7919 % 100_000}.png")
-        os.fspath(path)  # as after the store opened the file to read its header
-        entries.append(
-            HistoryEntry(
-                path=path,
-                mtime=base + n,
-                width=512,
-                height=768,
-                infotext=prompt + "\nSteps: 20, Sampler: Euler a, CFG scale: 7",
-                prompt=prompt,
-                seed=n * 7919,
-                steps=20,
-            )
-        )
-    return entries
+def _tiny_png() -> tuple[bytes, bytes]:
+    """An 8x8 PNG split after its IHDR chunk, so a text chunk can be spliced in between."""
+    buffer = BytesIO()
+    Image.new("RGB", (8, 8), (200, 80, 40)).save(buffer, "PNG")
+    data = buffer.getvalue()
+    cut = 8 + 25  # signature + IHDR
+    return data[:cut], data[cut:]
 
 
-# -- the baseline: the previous panel's approach ------------------------------------------------
-
-
-class Cells:
-    """A Rich renderable drawing thumbnail cells (only the placeholder here: no thumbnails)."""
-
-    def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
-        for y in range(THUMB_ROWS):
-            yield Segment(("░" if y == 1 else " ") * THUMB_COLS, None)
-            yield Segment.line()
-
-
-def entry_prompt(entry: HistoryEntry) -> Table:
-    grid = Table.grid(padding=(0, 1), expand=True)
-    grid.add_column(width=THUMB_COLS, no_wrap=True)
-    grid.add_column(ratio=1, no_wrap=True, overflow="ellipsis")
-    info = Text(no_wrap=True, overflow="ellipsis")
-    info.append(one_line(entry.title, 200))
-    info.append("\n")
-    today = entry.created.date() == date.today()
-    facts = [
-        str(entry.seed) if entry.seed is not None else "no seed",
-        f"{entry.width}×{entry.height}",
-        entry.created.strftime("%H:%M" if today else "%b %d"),
-    ]
-    info.append(" · ".join(facts), style="dim")
-    grid.add_row(Cells(), info)
-    return grid
-
-
-class BaselinePanel(OptionList):
-    """The old panel's list handling: every change rebuilds every option."""
-
-    def __init__(self) -> None:
-        super().__init__(id="baseline")
-        self._entries: dict[str, HistoryEntry] = {}
-        self._order: list[str] = []
-
-    def _rebuild(self) -> None:
-        highlighted = self.highlighted
-        key = self._order[highlighted] if highlighted is not None else None
-        with self.prevent(OptionList.OptionHighlighted):
-            self.clear_options()
-            self.add_options([Option(entry_prompt(self._entries[k]), id=k) for k in self._order])
-            if key is not None:
-                self.highlighted = self.get_option_index(key)
-
-    def set_entries(self, entries: list[HistoryEntry]) -> None:
-        self._entries = {str(e.path): e for e in entries}
-        self._order = [str(e.path) for e in entries]
-        self._rebuild()
-
-    def add_entries(self, entries: list[HistoryEntry], *, highlight: bool = True) -> None:
-        new = [e for e in entries if str(e.path) not in self._entries]
-        for entry in new:
-            self._entries[str(entry.path)] = entry
-        self._order = sorted(
-            [str(e.path) for e in new] + self._order,
-            key=lambda k: self._entries[k].mtime,
-            reverse=True,
-        )
-        self._rebuild()
-        if highlight and new:
-            self.highlighted = self.get_option_index(str(new[0].path))
-
-
-# -- harness ------------------------------------------------------------------------------------
-
-
-class BenchApp(App[None]):
-    CSS = """
-    Screen { layout: horizontal; }
-    #filler { width: 1fr; }
-    HistoryPanel, #baseline { width: 34; height: 1fr; border: round $primary; padding: 0; }
-    """
-
-    def __init__(self, baseline: bool) -> None:
-        super().__init__()
-        self.baseline = baseline
-
-    def compose(self) -> ComposeResult:
-        from textual.widgets import Static
-
-        yield Static("", id="filler")
-        yield BaselinePanel() if self.baseline else HistoryPanel(id="history")
-
-    @property
-    def panel(self) -> Any:
-        return self.query_one(BaselinePanel) if self.baseline else self.query_one(HistoryPanel)
-
-
-Sample = tuple[float, float, float]
-
-
-async def sample(pilot: Any, action: Callable[[], object]) -> Sample:
-    """(UI thread CPU ms, wall ms, ms in the call alone) of `action()` and the repaint after it."""
-    await pilot.pause()
-    gc.collect()
-    wall = time.perf_counter()
-    cpu = time.thread_time()
-    action()
-    call = time.perf_counter() - wall
-    await pilot.pause()
-    return (time.thread_time() - cpu) * 1000, (time.perf_counter() - wall) * 1000, call * 1000
-
-
-def summary(samples: list[Sample]) -> dict[str, float]:
-    cpu = [s[0] for s in samples]
-    return {
-        "cpu": statistics.median(cpu),
-        "cpu_max": max(cpu),
-        "wall": statistics.median(s[1] for s in samples),
-        "call": statistics.median(s[2] for s in samples),
-    }
-
-
-async def run_case(baseline: bool, size: int, adds: int, sets: int) -> dict[str, dict[str, float]]:
-    app = BenchApp(baseline)
-    results: dict[str, dict[str, float]] = {}
-    async with app.run_test(size=TERMINAL) as pilot:
-        await pilot.pause()
-        results["overhead"] = summary([await sample(pilot, lambda: None) for _ in range(5)])
-        panel = app.panel
-        set_samples = []
-        for n in range(sets):
-            entries = make_entries(size, seed=n)
-            set_samples.append(await sample(pilot, partial(panel.set_entries, entries)))
-        results["set_entries"] = summary(set_samples)
-        if not baseline:
-            # The paint really happened, and lazily: only rows on screen were built.
-            history = panel.list_view
-            assert 0 < history.cached_entries < 50, history.cached_entries
-        next_number = size
-        for highlight in (True, False):
-            add_samples = []
-            for _ in range(adds):
-                new = make_entries(1, start=next_number)
-                next_number += 1
-                add = partial(panel.add_entries, new, highlight=highlight)
-                add_samples.append(await sample(pilot, add))
-            results[f"add (highlight={highlight})"] = summary(add_samples)
-    return results
-
-
-def fmt(stats: dict[str, float]) -> str:
-    return (
-        f"{stats['cpu']:8.2f} ms cpu (max {stats['cpu_max']:7.2f}) "
-        f"{stats['wall']:8.2f} ms wall {stats['call']:8.2f} ms call"
+def _infotext(rng: random.Random, n: int) -> str:
+    prompt = " ".join(rng.choices(_WORDS, k=20))
+    return build_infotext(
+        prompt,
+        "blurry, lowres, bad anatomy, watermark",
+        {
+            "Steps": rng.choice((20, 25, 30)),
+            "Sampler": rng.choice(("Euler a", "DPM++ 2M", "DPM++ SDE")),
+            "Schedule type": rng.choice((None, "Karras")),
+            "CFG scale": rng.choice((5, 6.5, 7)),
+            "Seed": rng.randrange(2**32),
+            "Size": "8x8",
+            "Model hash": f"{n * 2654435761 % 2**32:08x}"[:10],
+            "Model": rng.choice(_MODELS),
+            "Version": "v1.10.1",
+        },
     )
 
 
-async def main_async(args: argparse.Namespace) -> int:
-    sizes = [int(s) for s in args.sizes.split(",")]
-    print(f"terminal {TERMINAL[0]}x{TERMINAL[1]}, panel 34 columns; medians of the samples")
-    print(f"(add: {args.adds} samples each; set_entries: {args.sets} samples)\n")
+def generate(root: Path, count: int, seed: int = 1) -> None:
+    """`count` images in the web UI's layout under `root` (see the module's notes)."""
+    rng = random.Random(seed)
+    head, tail = _tiny_png()
+    start = datetime(2026, 1, 1, 9, 0)
+    days = max(1, count // PER_DAY)
+    folders: set[Path] = set()
+    for n in range(count):
+        day = start + timedelta(days=n * days // count)
+        kind = n % 20
+        folder = root / (
+            "img2img-images" if kind < 2 else "txt2img-grids" if kind == 2 else "txt2img-images"
+        )
+        folder = folder / f"{day:%Y-%m-%d}"
+        if folder not in folders:
+            folder.mkdir(parents=True, exist_ok=True)
+            folders.add(folder)
+        text = _infotext(rng, n)
+        seed_value = n * 7919 % 100_000
+        if n % 200 == 199:
+            fmt = "JPEG" if n % 400 == 199 else "WEBP"
+            exif = Image.Exif()
+            exif.get_ifd(0x8769)[0x9286] = b"UNICODE\x00" + text.encode("utf-16-be")
+            buffer = BytesIO()
+            Image.new("RGB", (8, 8), (40, 80, 200)).save(buffer, fmt, exif=exif.tobytes())
+            data, suffix = buffer.getvalue(), ".jpg" if fmt == "JPEG" else ".webp"
+        else:
+            chunk = make_chunk(b"tEXt", b"parameters\x00" + text.encode("latin-1"))
+            data, suffix = head + chunk + tail, ".png"
+        path = folder / f"{n % PER_DAY:05d}-{seed_value}{suffix}"
+        path.write_bytes(data)
+        made = (day + timedelta(seconds=(n % PER_DAY) * 20)).timestamp()
+        os.utime(path, (made, made))
+    past = time.time() - 60
+    for dirpath, _dirs, _files in os.walk(root):
+        os.utime(dirpath, (past, past))
+
+
+def baseline_read(root: Path) -> int:
+    """The history before the index: every file's header chunks and infotext, at every start."""
+    read = 0
+    for dirpath, dirs, files in os.walk(root):
+        dirs[:] = [d for d in dirs if not d.startswith(".")]
+        for name in files:
+            if not is_image_name(name) or not name.endswith(".png"):
+                continue
+            try:
+                entry_from_file(Path(dirpath) / name)
+            except UnreadableImage:
+                continue
+            read += 1
+    return read
+
+
+def timed(call: Callable[[], Any], repeat: int = 1) -> tuple[float, Any]:
+    """Median seconds of `repeat` calls, and the last result."""
+    times = []
+    result = None
+    for _ in range(repeat):
+        started = time.perf_counter()
+        result = call()
+        times.append(time.perf_counter() - started)
+    return statistics.median(times), result
+
+
+def child(args: list[str], env: dict[str, str]) -> tuple[float, float, int]:
+    """Wall seconds, peak RSS (MB) and exit status of one child process."""
+    started = time.perf_counter()
+    process = subprocess.Popen(
+        args, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, close_fds=True
+    )
+    _pid, status, usage = os.wait4(process.pid, 0)
+    wall = time.perf_counter() - started
+    process.returncode = os.waitstatus_to_exitcode(status)
+    if process.stderr is not None:
+        process.stderr.close()
+    return wall, usage.ru_maxrss / 1024, process.returncode
+
+
+def measure(size: int, work: Path) -> dict[str, float]:
+    root = work / f"outputs-{size}"
+    data = work / f"data-{size}"
+    figures: dict[str, float] = {}
+    started = time.perf_counter()
+    generate(root, size)
+    figures["generate_s"] = time.perf_counter() - started
+
+    figures["baseline_s"], _ = timed(lambda: baseline_read(root))
+
+    db = data / "sdtui" / "history.sqlite3"
+    index = HistoryIndex([root], db_path=db, full_every=10**9)
+    figures["build_s"], result = timed(index.scan)
+    assert result.added == size, (result, size)
+    figures["rescan_ms"] = timed(index.scan, repeat=5)[0] * 1000
+    figures["full_ms"] = timed(lambda: index.scan(full=True), repeat=3)[0] * 1000
+
+    query = HistoryQuery(text=SEARCH, limit=500)
+
+    def search() -> int:
+        return index.count(query) + len(index.query(query))
+
+    index.query(query)  # warm the page cache
+    figures["search_ms"] = timed(search, repeat=7)[0] * 1000
+    figures["matches"] = index.count(query)
+    figures["search_ids_ms"] = (
+        timed(lambda: index.query_ids(HistoryQuery(text=SEARCH)), repeat=7)[0] * 1000
+    )
+    figures["model_ms"] = (
+        timed(lambda: index.query(HistoryQuery(model="xl", limit=500)), repeat=7)[0] * 1000
+    )
+    figures["all_rows_ms"] = timed(lambda: index.query(HistoryQuery()), repeat=3)[0] * 1000
+    tracemalloc.start()
+    rows = index.query(HistoryQuery())
+    current, _peak = tracemalloc.get_traced_memory()
+    tracemalloc.stop()
+    figures["row_bytes"] = current / max(1, len(rows))
+    figures["rows_mb"] = current / 2**20
+    del rows
+    index.close()
+
+    env = {
+        **os.environ,
+        "XDG_DATA_HOME": str(data),
+        "XDG_CACHE_HOME": str(work / "cache"),
+        "SDTUI_CONFIG": str(work / "no-config.toml"),
+    }
+    command = [sys.executable, "-m", "sdtui", "history", "--out", str(root), "--limit", "50"]
+    runs = [child(command, env) for _ in range(5)]
+    assert all(status == 0 for _w, _m, status in runs), runs
+    figures["cli_ms"] = statistics.median(w for w, _m, _s in runs) * 1000
+    figures["cli_mb"] = max(m for _w, m, _s in runs)
+    imports = [child([sys.executable, "-c", "import sdtui.cli"], env) for _ in range(5)]
+    figures["import_ms"] = statistics.median(w for w, _m, _s in imports) * 1000
+    figures["db_mb"] = (
+        sum(p.stat().st_size for p in db.parent.iterdir() if p.name.startswith("history")) / 2**20
+    )
+    return figures
+
+
+ROWS = [
+    ("generate_s", "generating the folder", "{:.1f} s"),
+    ("baseline_s", "baseline: read every header (old start-up)", "{:.2f} s"),
+    ("build_s", "first index build", "{:.2f} s"),
+    ("rescan_ms", "rescan, nothing new", "{:.2f} ms"),
+    ("full_ms", "full pass (every file stat-ed)", "{:.0f} ms"),
+    ("search_ms", f"search '{SEARCH}': count + first 500", "{:.1f} ms"),
+    ("matches", "  its matches", "{:.0f}"),
+    ("search_ids_ms", "search, all matching ids", "{:.1f} ms"),
+    ("model_ms", "model filter 'xl', first 500", "{:.1f} ms"),
+    ("all_rows_ms", "all rows as IndexRow", "{:.0f} ms"),
+    ("rows_mb", "  their memory", "{:.1f} MB"),
+    ("row_bytes", "  per row", "{:.0f} B"),
+    ("cli_ms", "sdtui history --limit 50 (process)", "{:.0f} ms"),
+    ("import_ms", "  of which: python -c 'import sdtui.cli'", "{:.0f} ms"),
+    ("cli_mb", "  its peak RSS", "{:.0f} MB"),
+    ("db_mb", "index file size", "{:.1f} MB"),
+]
+
+
+def report(results: dict[int, dict[str, float]]) -> bool:
+    sizes = sorted(results)
+    width = 44
+    print(f"\n{'':{width}}" + "".join(f"{size:>12,}" for size in sizes))
+    for key, label, fmt in ROWS:
+        cells = "".join(f"{fmt.format(results[s][key]):>12}" for s in sizes)
+        print(f"{label:{width}}{cells}")
+    if len(sizes) > 1:
+        first, last = sizes[0], sizes[-1]
+        print(f"\ngrowth {first:,} -> {last:,} ({last // first}x the images):")
+        for key in ("build_s", "rescan_ms", "full_ms", "search_ms", "search_ids_ms", "cli_ms"):
+            a, b = results[first][key], results[last][key]
+            print(f"  {key:14} x{b / a if a else float('inf'):.1f}")
+    print("\nagainst the baseline (reading every header at start-up):")
+    for size in sizes:
+        r = results[size]
+        print(
+            f"  {size:>7,}: first build {r['build_s'] / r['baseline_s']:.1f}x the baseline "
+            f"(once); a rescan {r['baseline_s'] * 1000 / r['rescan_ms']:.0f}x faster than it"
+        )
     ok = True
-    new_results: dict[int, dict[str, dict[str, float]]] = {}
-    base_results: dict[int, dict[str, dict[str, float]]] = {}
+    print()
     for size in sizes:
-        new_results[size] = await run_case(False, size, args.adds, args.sets)
-        if size <= 2000:
-            base_results[size] = await run_case(
-                True, size, max(3, args.adds // 4), max(1, args.sets // 2)
+        r = results[size]
+        checks = [
+            (f"search {size:,} < {BUDGET_SEARCH_MS:.0f} ms", r["search_ms"] < BUDGET_SEARCH_MS),
+            (
+                f"search all ids {size:,} < {BUDGET_SEARCH_MS:.0f} ms",
+                r["search_ids_ms"] < BUDGET_SEARCH_MS,
+            ),
+            (f"sdtui history {size:,} < {BUDGET_CLI_MS:.0f} ms", r["cli_ms"] < BUDGET_CLI_MS),
+            (
+                f"sdtui history {size:,} peak < {BUDGET_CLI_MB:.0f} MB",
+                r["cli_mb"] < BUDGET_CLI_MB,
+            ),
+        ]
+        if size == 10_000:
+            checks.append(
+                (
+                    f"first build 10,000 < {BUDGET_BUILD_10K_S:.0f} s",
+                    r["build_s"] < BUDGET_BUILD_10K_S,
+                )
             )
-    for size in sizes:
-        print(f"== {size:,} entries")
-        for name, stats in new_results[size].items():
-            print(f"  virtual list  {name:<24}{fmt(stats)}")
-            base = base_results.get(size, {}).get(name)
-            if base is not None:
-                print(f"  OptionList    {name:<24}{fmt(base)}")
-                if name != "overhead":
-                    ratio = base["cpu"] / max(stats["cpu"], 1e-6)
-                    print(f"  {'':14}{'ratio (OptionList / new)':<24}{ratio:9.1f}x")
-        print()
-    if BUDGET_SIZE in new_results:
-        for highlight in (True, False):
-            stats = new_results[BUDGET_SIZE][f"add (highlight={highlight})"]
-            passed = stats["cpu"] < BUDGET_ADD_MS
-            ok &= passed
-            verdict = "PASS" if passed else "FAIL"
-            print(
-                f"{verdict}: add one entry to {BUDGET_SIZE:,} (highlight={highlight}): "
-                f"{stats['cpu']:.2f} ms < {BUDGET_ADD_MS:.0f} ms (max {stats['cpu_max']:.2f} ms)"
-            )
-    else:
-        print(f"(no budget check: {BUDGET_SIZE:,} entries not among --sizes)")
-    return 0 if ok else 1
+        for label, passed in checks:
+            print(f"{verdict(passed)}  {label}")
+            ok = ok and passed
+    return ok
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--adds", type=int, default=20, help="samples of adding one entry")
-    parser.add_argument("--sets", type=int, default=3, help="samples of set_entries")
-    parser.add_argument("--sizes", default=f"2000,{BUDGET_SIZE}", help="history sizes")
-    return asyncio.run(main_async(parser.parse_args()))
+    parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
+    parser.add_argument("--sizes", default="1000,10000,100000", help="comma-separated counts")
+    parser.add_argument("--keep", type=Path, help="generate into DIR and keep it")
+    args = parser.parse_args()
+    sizes = [int(s) for s in args.sizes.split(",") if s]
+    work = args.keep or Path(tempfile.mkdtemp(prefix="sdtui-bench-history-"))
+    work.mkdir(parents=True, exist_ok=True)
+    results: dict[int, dict[str, float]] = {}
+    try:
+        for size in sizes:
+            print(f"measuring {size:,} images…", file=sys.stderr, flush=True)
+            results[size] = measure(size, work)
+    finally:
+        if args.keep is None:
+            shutil.rmtree(work, ignore_errors=True)
+    return 0 if report(results) else 1
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    raise SystemExit(main())

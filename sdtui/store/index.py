@@ -346,6 +346,7 @@ class HistoryIndex:
         self._generation = 0
         self._scans = 0
         self._closed = False
+        self._shared: dict[str, str] = {}
         self._open()
 
     @classmethod
@@ -796,6 +797,7 @@ class HistoryIndex:
         return self._conn().execute(sql, params).fetchall()
 
     def _make_row(self, r: Any) -> IndexRow:
+        share = self._shared.setdefault  # a few models and samplers, 100,000 rows: one copy each
         return IndexRow(
             r[0],
             Path(r[1]),
@@ -803,9 +805,9 @@ class HistoryIndex:
             r[3],
             r[4],
             r[5],
-            r[6],
+            None if r[6] is None else share(r[6], r[6]),
             r[7],
-            r[8],
+            None if r[8] is None else share(r[8], r[8]),
             r[9],
             r[10],
             bool(r[11]),
