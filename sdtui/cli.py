@@ -1077,6 +1077,18 @@ def cmd_upscale(args: argparse.Namespace) -> int:
 # -- info -----------------------------------------------------------------------------------------
 
 
+def _postprocessing(data: bytes) -> str | None:
+    """A PNG's `postprocessing` text (the web UI's extras write it), or None."""
+    from sdtui.images.png import ImageDataError, read_text_chunks
+
+    if not data.startswith(b"\x89PNG"):
+        return None
+    try:
+        return read_text_chunks(data).get("postprocessing") or None
+    except ImageDataError:
+        return None
+
+
 def cmd_info(args: argparse.Namespace) -> int:
     from sdtui.images.convert import read_parameters
     from sdtui.images.infotext import parse_infotext
@@ -1105,6 +1117,9 @@ def cmd_info(args: argparse.Namespace) -> int:
                     negative_prompt=parsed.negative_prompt,
                     params=parsed.params,
                 )
+            postprocessing = _postprocessing(data)
+            if postprocessing:
+                record["postprocessing"] = postprocessing  # what extras did to it
             records.append(record)
             continue
         if len(args.files) > 1:

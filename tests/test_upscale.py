@@ -255,3 +255,20 @@ def test_source_image_reading(tmp_path: Path) -> None:
     source = read_source_image(path)
     assert (source.format, source.width, source.height, source.name) == ("png", 30, 20, "a.png")
     assert base64.b64decode(source.b64()) == source.data
+
+
+def test_info_json_shows_the_postprocessing(
+    demo_server: Any, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import json
+
+    source = tmp_path / "s.png"
+    source.write_bytes(png_with_parameters(PARAMS))
+    code, [path], err = upscale(capsys, demo_server, tmp_path / "out", str(source),
+                                "--upscaler", "Lanczos")  # fmt: skip
+    assert code == 0, err
+    assert main(["info", str(path), str(source), "--json"]) == 0
+    upscaled, original = json.loads(capsys.readouterr().out)
+    assert upscaled["parameters"] == PARAMS and upscaled["params"]["Seed"] == "5"
+    assert upscaled["postprocessing"].startswith("Postprocess upscale by: 2")
+    assert "postprocessing" not in original
