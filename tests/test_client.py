@@ -486,3 +486,51 @@ async def test_fetch_server_facts_fails_when_an_essential_list_does() -> None:
             with pytest.raises(ApiError) as caught:
                 await fetch_server_facts(client)
     assert caught.value.kind is ErrorKind.SERVER
+
+
+def test_request_and_answer_shapes_of_the_new_types() -> None:
+    import json
+
+    from sdtui.api import ExtrasRequest, ExtrasResult, Img2ImgRequest
+    from sdtui.api.types import BadImageData, ResponseShapeError, parse_embeddings
+
+    base = GenerationRequest(prompt="p", seed=5, enable_hr=True, hr_scale=2.0, model="m")
+    img = Img2ImgRequest.from_generation(base, ["AAAA"], denoising_strength=0.3, mask="BBBB")
+    payload = img.to_payload()
+    assert (payload["prompt"], payload["seed"], payload["denoising_strength"]) == ("p", 5, 0.3)
+    assert payload["override_settings"] == {"sd_model_checkpoint": "m"}
+    assert "enable_hr" not in payload and "hr_scale" not in payload and payload["mask"] == "BBBB"
+    # No denoising strength given: img2img's own default, not the hires fix's.
+    assert Img2ImgRequest.from_generation(GenerationRequest(), ["A"]).denoising_strength == 0.75
+    assert Img2ImgRequest.from_dict(img.as_dict()) == img
+
+    extras = ExtrasRequest(upscaler_1="Lanczos")
+    assert extras.to_payload("QQ==")["image"] == "QQ=="
+    batch = extras.to_batch_payload([("a.png", "QQ==")])
+    assert batch["imageList"] == [{"data": "QQ==", "name": "a.png"}] and "image" not in batch
+
+    answer = json.dumps({"html_info": "<p>x</p>", "image": "aGVsbG8="}).encode()
+    assert ExtrasResult.from_bytes(answer, "image") == ExtrasResult([b"hello"], "<p>x</p>")
+    empty = json.dumps({"html_info": "", "image": None}).encode()
+    assert ExtrasResult.from_bytes(empty, "image").images == []
+    with pytest.raises(ResponseShapeError):
+        ExtrasResult.from_bytes(b'{"html_info": ""}', "images")
+    with pytest.raises(BadImageData):
+        ExtrasResult.from_bytes(b'{"images": ["not base64!"], "html_info": ""}', "images")
+    with pytest.raises(ResponseShapeError):
+        parse_embeddings([])
+    odd = parse_embeddings({"loaded": {"b": {"shape": 768}, "A": "?"}, "skipped": None})
+    assert [(e.name, e.shape, e.vectors) for e in odd] == [("A", None, None), ("b", 768, None)]
+
+
+async def test_an_extras_answer_of_the_wrong_shape_is_one_line() -> None:
+    from sdtui.api import ExtrasRequest
+    from tests.faulty import FaultyServer, json_reply
+
+    route = ("POST", "/sdapi/v1/extra-single-image")
+    with FaultyServer({route: json_reply({"html_info": "<p></p>"})}) as server:
+        async with SDClient(server.url) as client:
+            with pytest.raises(ApiError) as caught:
+                await client.extra_single_image(b"x", ExtrasRequest())
+    assert caught.value.kind is ErrorKind.NOT_API
+    assert "answered /sdapi/v1/extra-single-image with something unexpected" in str(caught.value)

@@ -185,6 +185,28 @@ def test_hires_sampler_prompt_and_schedule_are_written_when_they_differ(
         assert same_text.get(key) is None, key
 
 
+def test_a_hires_checkpoint_is_named_as_the_web_ui_names_it(client: httpx.Client) -> None:
+    model = client.get(f"{API}/sd-models").json()[2]
+    body = generate(
+        client, **SMALL, enable_hr=True, denoising_strength=0.5, hr_checkpoint_name=model["title"]
+    )
+    text = parse_infotext(body["info"]["infotexts"][0])
+    assert text.get("Hires checkpoint") == f"{model['model_name']} [{model['hash']}]"
+    built = infotext_from_request(
+        GenerationRequest(
+            **SMALL, enable_hr=True, denoising_strength=0.5, hr_checkpoint_name=model["title"]
+        ),
+        1,
+    )
+    assert parse_infotext(built).get("Hires checkpoint") == text.get("Hires checkpoint")
+    unknown = client.post(
+        f"{API}/txt2img",
+        json={**SMALL, "enable_hr": True, "denoising_strength": 0.5, "hr_checkpoint_name": "x"},
+    )
+    assert unknown.status_code == 500
+    assert unknown.json()["errors"] == "Could not find checkpoint with name x"
+
+
 def test_hires_keys_match_the_client_builder(client: httpx.Client) -> None:
     fields: dict[str, Any] = {
         **SMALL,
