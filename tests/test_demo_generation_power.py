@@ -253,10 +253,15 @@ def test_img2img_changes_more_with_more_denoising(client: httpx.Client) -> None:
 
 
 def test_img2img_uses_the_requests_size_not_the_init_images(client: httpx.Client) -> None:
-    body = generate(client, "img2img", steps=2, init_images=[png_b64(stripes(96, 64))])
+    body = generate(
+        client, "img2img", steps=2, init_images=[png_b64(stripes(96, 64))], image_cfg_scale=1.5
+    )
     assert size_of(body["files"][0]) == (512, 512)  # the server's default, as the real one
     text = parse_infotext(body["info"]["infotexts"][0])
     assert text.get("Denoising strength") == "0.75"  # img2img's default, always written
+    assert text.get("Image CFG scale") is None  # kept only for instruct-pix2pix models
+    built = infotext_from_request(Img2ImgRequest(init_images=["x"], image_cfg_scale=1.5), 1)
+    assert parse_infotext(built).get("Image CFG scale") is None
 
 
 def test_img2img_resize_modes(client: httpx.Client) -> None:

@@ -176,7 +176,8 @@ class JobReport:
             "Sampler": self.job.sampler,
             "Schedule type": self.job.schedule_type,
             "CFG scale": v["cfg_scale"],
-            "Image CFG scale": v.get("image_cfg_scale"),
+            # Only instruct-pix2pix ("edit") models keep image_cfg_scale; the demo has none.
+            "Image CFG scale": None,
             "Seed": self.all_seeds[0 if use_main_prompt else index],
             "Face restoration": o.get("face_restoration_model") if v["restore_faces"] else None,
             "Size": f"{self.width}x{self.height}",

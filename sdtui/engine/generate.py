@@ -153,12 +153,12 @@ def _vae_name(request: GenerationRequest) -> str | None:
 
 
 def _img2img_params(request: Img2ImgRequest) -> dict[str, object]:
-    """What an img2img job adds: its denoising strength always, the inpaint keys with a mask."""
+    """What an img2img job adds: its denoising strength always, the inpaint keys with a mask.
+    No "Image CFG scale": the web UI keeps it only for instruct-pix2pix models."""
     params: dict[str, object] = {
         "Denoising strength": 0.75
         if request.denoising_strength is None
         else request.denoising_strength,
-        "Image CFG scale": request.image_cfg_scale,
     }
     if request.mask:
         blur = 4 if request.mask_blur is None else request.mask_blur
