@@ -31,7 +31,7 @@ class KeysDialog(ModalScreen[None]):
         table = Table(box=None, show_header=False, padding=(0, 1), expand=True)
         table.add_column("key", style="bold", no_wrap=True)
         table.add_column("does", ratio=1)
-        for scope in ("main", "app", "history", "list", "full"):
+        for scope in ("main", "prompt", "complete", "app", "history", "list", "full", "styles"):
             table.add_row(Text(SCOPE_TITLES[scope], style="italic"), "")
             for spec in in_scope(scope):
                 keys = self.keys.keys(spec.id)
