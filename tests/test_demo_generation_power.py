@@ -378,6 +378,8 @@ def test_the_txt2img_tabs_keys_as_the_web_ui_writes_them(client: httpx.Client) -
         "tiling": True,
         "refiner_checkpoint": refiner["title"],
         "refiner_switch_at": 0.8,
+        "seed_resize_from_w": 32,
+        "seed_resize_from_h": 48,
         "override_settings": {"CLIP_stop_at_last_layers": 2, "sd_vae": vae},
     }
     info = generate(client, **fields)["info"]
@@ -390,20 +392,31 @@ def test_the_txt2img_tabs_keys_as_the_web_ui_writes_them(client: httpx.Client) -
     assert served.get("VAE") == vae and served.get("VAE hash")
     assert served.get("Refiner") == f"{refiner['model_name']} [{refiner['hash']}]"
     assert served.get("Refiner switch at") == "0.8"
-    request = GenerationRequest(**{k: v for k, v in fields.items() if k != "override_settings"})
-    request.clip_skip = 2
-    request.override_settings = {"sd_vae": vae}
+    assert served.get("Seed resize from") == "32x48"
+    request = GenerationRequest(**fields)  # clip skip and VAE as override settings
     built = parse_infotext(
         infotext_from_request(request, 10, ServerModel(models[0]["model_name"], models[0]["hash"]))
     )
     for key in (
         "Steps", "Sampler", "Schedule type", "CFG scale", "Seed", "Face restoration", "Size",
-        "Model hash", "Model", "VAE", "Variation seed", "Variation seed strength", "Clip skip",
-        "Tiling", "Refiner", "Refiner switch at",
+        "Model hash", "Model", "VAE", "Variation seed", "Variation seed strength",
+        "Seed resize from", "Clip skip", "Tiling", "Refiner", "Refiner switch at",
     ):  # fmt: skip
         assert built.get(key) == served.get(key), key
     # Keys in the same order, less the VAE hash the client cannot know.
     assert list(built.params) == [k for k in served.params if k not in ("VAE hash", "Version")]
+
+
+def test_a_one_off_model_is_named_with_its_own_hash(client: httpx.Client) -> None:
+    models = client.get(f"{API}/sd-models").json()
+    other = models[3]
+    fields = {**SMALL, "override_settings": {"sd_model_checkpoint": other["title"]}}
+    served = parse_infotext(generate(client, **fields)["info"]["infotexts"][0])
+    loaded = ServerModel(models[0]["model_name"], models[0]["hash"])
+    for request in (GenerationRequest(**fields), GenerationRequest(**SMALL, model=other["title"])):
+        built = parse_infotext(infotext_from_request(request, 1, loaded))
+        assert (built.model, built.model_hash) == (served.model, served.model_hash)
+        assert built.model_hash == other["hash"]
 
 
 def test_clip_skip_1_and_no_variation_are_left_out(client: httpx.Client) -> None:

@@ -221,16 +221,17 @@ def infotext_from_request(
     (KoboldCpp answers `info: ""`): the same keys, order and rules as v1.10's `create_infotext`.
     With the server's `styles`, the prompts are written with the request's styles applied."""
     model = model or ServerModel()
-    title = request.model or model.name
+    overrides = request.override_settings or {}
+    wanted = request.model or overrides.get("sd_model_checkpoint")
+    title = wanted if isinstance(wanted, str) and wanted else model.name
     model_name = model_short_name(title) if title else None  # as the infotext's Model: says
-    sampler = request.sampler_name or "Euler"
-    schedule = schedule_type(sampler, request.scheduler)
-    for known in set(_SCHEDULE_LABELS.values()) - {"Automatic"}:
-        if sampler.endswith(" " + known):  # "DPM++ 2M Karras": the infotext names the sampler
-            sampler = sampler[: -len(known) - 1]
-            break
+    # Another checkpoint than the loaded one: its hash is the one its title carries, if any.
+    model_hash = split_checkpoint_title(title)[1] if title != model.name and title else model.hash
+    schedule = schedule_type(request.sampler_name or "Euler", request.scheduler)
+    sampler, _ = _split_sampler(request.sampler_name or "Euler")  # the infotext names it alone
     prompt, negative = apply_styles(request.prompt, request.negative_prompt, request.styles, styles)
-    vae = _vae_name(request)
+    clip_skip = request.clip_skip or overrides.get("CLIP_stop_at_last_layers")
+    resize_w, resize_h = request.seed_resize_from_w or 0, request.seed_resize_from_h or 0
     params: dict[str, object] = {
         "Steps": request.steps,
         "Sampler": sampler,
@@ -239,12 +240,13 @@ def infotext_from_request(
         "Seed": seed,
         "Face restoration": "CodeFormer" if request.restore_faces else None,
         "Size": f"{request.width}x{request.height}",
-        "Model hash": model.hash if not request.model else None,
+        "Model hash": model_hash,
         "Model": model_name,
-        "VAE": vae,
+        "VAE": _vae_name(request),
         "Variation seed": request.subseed if request.subseed_strength else None,
         "Variation seed strength": request.subseed_strength or None,
-        "Clip skip": request.clip_skip if request.clip_skip and request.clip_skip > 1 else None,
+        "Seed resize from": f"{resize_w}x{resize_h}" if resize_w > 0 and resize_h > 0 else None,
+        "Clip skip": clip_skip if isinstance(clip_skip, int) and clip_skip > 1 else None,
         "Tiling": "True" if request.tiling else None,
     }
     if isinstance(request, Img2ImgRequest):
