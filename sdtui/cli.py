@@ -27,11 +27,12 @@ from sdtui.engine.progress import HeldInterrupt
 from sdtui.text import one_line, strip_control
 
 if TYPE_CHECKING:
-    from sdtui.api import GenerationRequest, ProgressUpdate, PromptStyle, SdModel
+    from sdtui.api import GenerationRequest, ProgressUpdate, PromptStyle
     from sdtui.api.client import SDClient
     from sdtui.engine import GenerationOutcome
     from sdtui.engine.img2img import SourceImage
     from sdtui.engine.reuse import Reused
+    from sdtui.engine.server import ServerFacts
 
 GENERATE_DESCRIPTION = """\
 Generate images and print each saved PNG's path (or JSON with --json).
@@ -679,28 +680,17 @@ def _pick_styles(wanted: Sequence[str], styles: Sequence[PromptStyle]) -> list[s
 
 
 async def _resolve_names(
-    lists: _Lists, args: argparse.Namespace, request: GenerationRequest, reused: Reused | None
+    lists: _Lists, args: argparse.Namespace, request: GenerationRequest
 ) -> None:
-    """The server's own names for what the flags (and --from's image) name. An unknown name on
-    the command line is an error (CliError); one from the image is left out with a warning."""
-    from sdtui.engine.names import UnknownName, match_model, match_sampler, match_scheduler
-    from sdtui.engine.reuse import match_reused_model
-
-    async def soft(
-        value: str | None, what: str, match: Callable[[str, list[Any]], str], name: str
-    ) -> str | None:
-        """A name from the image, matched where the server lists them; None (and a warning)
-        when the server does not have it."""
-        if not value:
-            return value
-        offered = await lists.offered(name)
-        if offered is None:
-            return value  # no list to check against: the server decides
-        try:
-            return match(value, offered)
-        except UnknownName:
-            _warn(f"the image's {what} '{value}' is not on this server: left to its default")
-            return None
+    """The server's own names for what the flags name: an unknown one is a CliError listing
+    the server's names. (Names from --from's image are fitted by engine.reuse.fit_to_server.)"""
+    from sdtui.engine.names import (
+        UnknownName,
+        match_model,
+        match_name,
+        match_sampler,
+        match_scheduler,
+    )
 
     try:
         if args.style:
@@ -710,105 +700,66 @@ async def _resolve_names(
             request.styles = _pick_styles(args.style, styles)
         if args.sampler:
             request.sampler_name = match_sampler(args.sampler, await lists.get("samplers"))
-        else:
-            request.sampler_name = await soft(
-                request.sampler_name, "sampler", match_sampler, "samplers"
-            )
         if args.scheduler:
             request.scheduler = match_scheduler(args.scheduler, await lists.get("schedulers"))
-        else:
-            request.scheduler = await soft(
-                request.scheduler, "schedule type", match_scheduler, "schedulers"
-            )
         if args.hr_sampler:
             request.hr_sampler_name = match_sampler(args.hr_sampler, await lists.get("samplers"))
-        else:
-            request.hr_sampler_name = await soft(
-                request.hr_sampler_name, "hires sampler", match_sampler, "samplers"
+        if args.hr_upscaler:
+            latent = await lists.offered("latent_upscale_modes") or []
+            upscalers = await lists.offered("upscalers") or []
+            names = [*latent, *(u.name for u in upscalers if u.name and u.name != "None")]
+            request.hr_upscaler = (
+                match_name(args.hr_upscaler, "hires upscaler", names) if names else args.hr_upscaler
             )
-        if args.hr_upscaler or request.hr_upscaler:
-            await _resolve_hires_upscaler(lists, args, request)
         if args.model:
             request.model = match_model(args.model, await lists.get("sd_models"))
-        elif reused is not None and (reused.model_name or reused.model_hash):
-            title = match_reused_model(reused, await lists.get("sd_models"))
-            if title is None:
-                shown = reused.model_name or reused.model_hash
-                _warn(f"the image's model '{shown}' is not on this server: using the loaded model")
-            request.model = title
         if args.refiner:
             request.refiner_checkpoint = match_model(args.refiner, await lists.get("sd_models"))
-        elif request.refiner_checkpoint:
-            request.refiner_checkpoint = _image_refiner(
-                request.refiner_checkpoint, await lists.get("sd_models")
-            )
         if request.refiner_checkpoint and request.refiner_switch_at is None:
             request.refiner_switch_at = 0.8  # the web UI's default
-        vae = args.vae or (reused.vae if reused is not None else None)
-        if vae:
-            await _resolve_vae(lists, vae, request, from_image=not args.vae)
+        if args.vae:
+            overrides = dict(request.override_settings or {})
+            vaes = await lists.offered("sd_vaes")
+            if vaes is None:
+                overrides["sd_vae"] = args.vae  # no list to check against: the server decides
+            else:
+                names = ["Automatic", "None", *(v.model_name for v in vaes)]
+                overrides["sd_vae"] = match_name(args.vae, "VAE", names)
+            request.override_settings = overrides
     except UnknownName as exc:
         raise CliError(exc.message) from None
 
 
-async def _resolve_hires_upscaler(
-    lists: _Lists, args: argparse.Namespace, request: GenerationRequest
-) -> None:
-    from sdtui.engine.names import UnknownName, match_name
+async def _facts_for_image(lists: _Lists) -> ServerFacts:
+    """The server's lists an image's names are fitted to (empty where it has no such list)."""
+    from sdtui.engine.server import ServerFacts
 
-    latent = await lists.offered("latent_upscale_modes") or []
-    upscalers = await lists.offered("upscalers") or []
-    names = [*latent, *(u.name for u in upscalers if u.name and u.name != "None")]
-    if not names:
-        request.hr_upscaler = args.hr_upscaler or request.hr_upscaler  # nothing to check against
-        return
-    if args.hr_upscaler:
-        request.hr_upscaler = match_name(args.hr_upscaler, "hires upscaler", names)
-        return
-    try:
-        request.hr_upscaler = match_name(request.hr_upscaler or "", "hires upscaler", names)
-    except UnknownName:
-        _warn(
-            f"the image's hires upscaler '{request.hr_upscaler}' is not on this server: "
-            "using the server's default (Latent)"
-        )
-        request.hr_upscaler = None
-
-
-def _image_refiner(value: str, models: Sequence[SdModel]) -> str | None:
-    from sdtui.api import GenerationRequest
-    from sdtui.engine.names import model_short_name, split_checkpoint_title
-    from sdtui.engine.reuse import Reused, match_reused_model
-
-    name, short_hash = split_checkpoint_title(value)
-    probe = Reused(
-        request=GenerationRequest(), model_name=model_short_name(name), model_hash=short_hash
+    return ServerFacts(
+        samplers=await lists.offered("samplers") or [],
+        schedulers=await lists.offered("schedulers") or [],
+        models=await lists.offered("sd_models") or [],
+        upscalers=await lists.offered("upscalers") or [],
+        latent_upscale_modes=await lists.offered("latent_upscale_modes") or [],
+        vaes=await lists.offered("sd_vaes") or [],
     )
-    title = match_reused_model(probe, models)
-    if title is None:
-        _warn(f"the image's refiner '{value}' is not on this server: no refiner")
-    return title
 
 
-async def _resolve_vae(
-    lists: _Lists, vae: str, request: GenerationRequest, *, from_image: bool
-) -> None:
-    from sdtui.engine.names import UnknownName, match_name
-
-    overrides = dict(request.override_settings or {})
-    offered = await lists.offered("sd_vaes")
-    if offered is None:
-        overrides["sd_vae"] = vae  # no list to check against: the server decides
-    else:
-        names = ["Automatic", "None", *(v.model_name for v in offered)]
-        try:
-            overrides["sd_vae"] = match_name(vae, "VAE", names)
-        except UnknownName:
-            if not from_image:
-                raise
-            _warn(f"the image's VAE '{vae}' is not on this server: using the server's choice")
-            overrides.pop("sd_vae", None)
-    request.override_settings = overrides or None
+def _drop_overridden(reused: Reused, args: argparse.Namespace) -> None:
+    """Names the flags give replace the image's: those are not looked for on the server."""
+    request = reused.request
+    if args.model:
+        reused.model_name = reused.model_hash = None
+    if args.vae:
+        reused.vae = None
+    for flag, field in (
+        ("sampler", "sampler_name"),
+        ("scheduler", "scheduler"),
+        ("hr_sampler", "hr_sampler_name"),
+        ("hr_upscaler", "hr_upscaler"),
+        ("refiner", "refiner_checkpoint"),
+    ):
+        if getattr(args, flag):
+            setattr(request, field, None)
 
 
 def _img2img(
@@ -867,7 +818,7 @@ async def _prepare_request(
 ) -> GenerationRequest:
     """The request the flags, --from's image and --init-image describe, in the server's names."""
     from sdtui.api import GenerationRequest
-    from sdtui.engine.reuse import request_from_infotext
+    from sdtui.engine.reuse import fit_to_server, request_from_infotext
 
     reused = None
     if inputs.from_text is not None:
@@ -883,6 +834,9 @@ async def _prepare_request(
                 "the image was made by img2img: without --init-image FILE this makes one "
                 "from the prompt alone"
             )
+        _drop_overridden(reused, args)
+        for line in fit_to_server(reused, await _facts_for_image(lists)):
+            _warn(line)
         request = reused.request
         _apply_flags(request, args, explicit)
     else:
@@ -892,7 +846,7 @@ async def _prepare_request(
         raise BadArgument(
             "--denoise is for the hires fix (--hires) and img2img (--init-image FILE)"
         )
-    await _resolve_names(lists, args, request, reused)
+    await _resolve_names(lists, args, request)
     if inputs.init is not None:
         return _img2img(request, args, inputs, reused, explicit)
     return request

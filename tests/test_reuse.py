@@ -203,3 +203,43 @@ def test_styles_come_out_of_the_hires_prompt_too() -> None:
     kept = request_from_infotext(other, styles=STYLES).request
     assert kept.styles is None and kept.prompt == "a fox, cinematic still, dramatic light"
     assert kept.hr_prompt == "a fox, detailed"
+
+
+def test_fit_to_server_uses_the_servers_names_and_says_what_it_lacks() -> None:
+    from sdtui.api.types import Sampler, Scheduler, SdVae, Upscaler
+    from sdtui.engine.reuse import fit_to_server
+    from sdtui.engine.server import ServerFacts
+
+    facts = ServerFacts(
+        samplers=[Sampler("DPM++ 2M", ["k_dpmpp_2m"]), Sampler("Euler a")],
+        schedulers=[Scheduler("karras", "Karras")],
+        models=[SdModel("v1-5-pruned-emaonly.safetensors [6ce0161689]", "v1-5-pruned-emaonly")],
+        upscalers=[Upscaler("None"), Upscaler("Lanczos")],
+        latent_upscale_modes=["Latent"],
+        vaes=[SdVae("vae-ft-mse-840000-ema-pruned.safetensors")],
+    )
+    reused = request_from_infotext(HIRES_LORA_STYLES)
+    assert fit_to_server(reused, facts) == [
+        "the image's hires upscaler 'R-ESRGAN 4x+' is not on this server: the server's default "
+        "(Latent) is used"
+    ]
+    r = reused.request
+    assert (r.sampler_name, r.scheduler, r.hr_upscaler) == ("DPM++ 2M", "Karras", None)
+    assert r.model == "v1-5-pruned-emaonly.safetensors [6ce0161689]"
+    assert r.override_settings == {"sd_vae": "vae-ft-mse-840000-ema-pruned.safetensors"}
+
+    refiner = request_from_infotext(SDXL_REFINER)
+    lines = fit_to_server(refiner, facts)
+    assert [line.split(" is not")[0] for line in lines] == [
+        "the image's sampler 'Euler'",
+        "the image's model 'sd_xl_base_1.0'",
+        "the image's refiner 'sd_xl_refiner_1.0 [7440042bbd]'",
+    ]
+    assert refiner.request.sampler_name is None and refiner.request.model is None
+    assert refiner.request.refiner_checkpoint is None
+    assert refiner.request.refiner_switch_at is None
+
+    # A server without the lists (KoboldCpp): the image's names are sent as they are.
+    bare = request_from_infotext(HIRES_LORA_STYLES)
+    assert fit_to_server(bare, ServerFacts()) == []
+    assert bare.request.hr_upscaler == "R-ESRGAN 4x+" and bare.request.model is None

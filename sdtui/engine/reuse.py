@@ -30,18 +30,22 @@ import dataclasses
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sdtui.api.types import GenerationRequest, PromptStyle, SdModel
 from sdtui.engine.names import model_short_name, split_checkpoint_title
 from sdtui.images.infotext import Infotext, parse_infotext
 from sdtui.text import one_line
 
+if TYPE_CHECKING:
+    from sdtui.engine.server import ServerFacts
+
 __all__ = [
     "INFORMATIONAL_KEYS",
     "OVERRIDE_KEYS",
     "Reused",
     "extract_styles",
+    "fit_to_server",
     "match_reused_model",
     "request_from_infotext",
     "split_sampler_scheduler",
@@ -418,3 +422,93 @@ def match_reused_model(reused: Reused, models: Sequence[SdModel]) -> str | None:
             ]
         )
     return None
+
+
+def _exact(value: str, offered: Sequence[tuple[str, Sequence[str]]]) -> str | None:
+    """The one result one of whose names is `value`, ignoring case: an image's name is matched
+    exactly ("Euler" must not become "Euler a"), never by prefix."""
+    wanted = value.strip().lower()
+    found = list(dict.fromkeys(r for r, names in offered if wanted in (n.lower() for n in names)))
+    return found[0] if len(found) == 1 else None
+
+
+def _without_extension(name: str) -> str:
+    stem, dot, _ = name.rpartition(".")
+    return stem if dot and stem else name
+
+
+def _shown(value: str) -> str:
+    return one_line(value, 80)
+
+
+def fit_to_server(reused: Reused, facts: ServerFacts) -> list[str]:
+    """Put the image's names into the server's own words, in `reused.request`, and say what the
+    server lacks (one line each, to show the user).
+
+    The image's model becomes the job's model (`request.model`) when the server has it (by hash,
+    then exact name). A sampler, schedule type, hires sampler or upscaler, refiner or VAE the
+    server does not list is dropped, so the server's own choice is used: sending an unknown hires
+    upscaler would fail the job, an unknown sampler silently becomes another one. A list the
+    server does not offer (empty in `facts`) leaves the name as the image says it."""
+    request = reused.request
+    lines: list[str] = []
+
+    def fit(
+        value: str | None,
+        what: str,
+        offered: Sequence[tuple[str, Sequence[str]]],
+        instead: str = "the server's default is used",
+    ) -> str | None:
+        if not value or not offered:
+            return value
+        found = _exact(value, offered)
+        if found is None:
+            lines.append(f"the image's {what} '{_shown(value)}' is not on this server: {instead}")
+        return found
+
+    samplers = [(x.name, [x.name, *x.aliases]) for x in facts.samplers]
+    schedulers = [(x.label, [x.label, x.name]) for x in facts.schedulers]
+    request.sampler_name = fit(request.sampler_name, "sampler", samplers)
+    request.scheduler = fit(request.scheduler, "schedule type", schedulers)
+    request.hr_sampler_name = fit(request.hr_sampler_name, "hires sampler", samplers)
+    request.hr_upscaler = fit(
+        request.hr_upscaler,
+        "hires upscaler",
+        [(n, [n]) for n in facts.hires_upscalers],
+        "the server's default (Latent) is used",
+    )
+
+    if (reused.model_name or reused.model_hash) and facts.models:
+        title = match_reused_model(reused, facts.models)
+        if title is None:
+            lines.append(
+                f"the image's model '{_shown(reused.model_name or reused.model_hash or '')}' is "
+                "not on this server: the loaded model is used"
+            )
+        request.model = title
+    if request.refiner_checkpoint and facts.models:
+        name, short_hash = split_checkpoint_title(request.refiner_checkpoint)
+        probe = Reused(request=request, model_name=model_short_name(name), model_hash=short_hash)
+        title = match_reused_model(probe, facts.models)
+        if title is None:
+            lines.append(
+                f"the image's refiner '{_shown(request.refiner_checkpoint)}' is not on this "
+                "server: no refiner"
+            )
+            request.refiner_switch_at = None
+        request.refiner_checkpoint = title
+    if reused.vae and facts.vaes:
+        names = ["Automatic", "None", *(v.model_name for v in facts.vaes)]
+        vaes = [(n, [n, _without_extension(n)]) for n in names]
+        overrides = dict(request.override_settings or {})
+        vae = _exact(reused.vae, vaes)
+        if vae is not None:
+            overrides["sd_vae"] = vae
+        else:
+            overrides.pop("sd_vae", None)
+            lines.append(
+                f"the image's VAE '{_shown(reused.vae)}' is not on this server: "
+                "the server's choice is used"
+            )
+        request.override_settings = overrides or None
+    return lines
