@@ -19,7 +19,7 @@ from sdtui.engine.names import (
     split_checkpoint_title,
 )
 from sdtui.engine.queue import Job, JobEvent, JobQueue, JobState, Runner
-from sdtui.engine.reuse import Reused, match_reused_model, request_from_infotext
+from sdtui.engine.reuse import Reused, fit_to_server, match_reused_model, request_from_infotext
 from sdtui.engine.upscale import Upscaled, UpscaleOptions, upscale_files, upscale_sources
 
 __all__ = [
@@ -40,6 +40,7 @@ __all__ = [
     "UnknownName",
     "UpscaleOptions",
     "Upscaled",
+    "fit_to_server",
     "generate",
     "img2img_request",
     "infotext_from_request",
