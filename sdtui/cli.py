@@ -804,11 +804,11 @@ def _img2img(
             side = request.width * init.height / init.width
         else:
             side = request.height * init.width / init.height
-        side = min(top, max(low, round(side / 8) * 8))
+        rounded = min(top, max(low, round(side / 8) * 8))
         if width_given:
-            request.height = side
+            request.height = rounded
         else:
-            request.width = side
+            request.width = rounded
         size_given = True
     return img2img_request(request, init, mask=inputs.mask, size_given=size_given, **fields)
 
