@@ -61,6 +61,11 @@ def test_one_file_keeps_its_parameters_and_lands_beside_its_source(
     assert texts["parameters"] == read_text_chunks(source.read_bytes())["parameters"]
     assert texts["postprocessing"].startswith("Postprocess upscale by: 2")
     assert "Postprocess upscaler: Lanczos" in texts["postprocessing"]
+    # The history reads it as an image like its source: same prompt and seed, newest first.
+    upscaled, original = ImageStore(tmp_path).entries()
+    assert (upscaled.path, original.path) == (path, source)
+    assert (upscaled.prompt, upscaled.seed) == (original.prompt, original.seed) == ("a red fox", 3)
+    assert (upscaled.width, upscaled.height) == (128, 128)
 
 
 def test_several_files_go_in_one_batch_and_print_in_order(
