@@ -72,6 +72,7 @@ show_keys            show_keys        f1               Keys                !    
 cancel_queued        cancel_queued    -                Cancel queued jobs  h    Drop every job waiting behind the running one
 reconnect            reconnect        -                Reconnect           h    Ask the server again for its models and samplers
 reload_history       reload_history   -                Reload history      h    Read the output folder again
+png_info             png_info         f4               PNG Info            !h   Open an image file by path, read its parameters and load them into the form
 pick_styles          pick_styles      f9               Styles              !h   Pick the server's styles for the job, in the order they apply
 complete_prompt      complete_prompt  -                Complete            h    Offer the server's LoRAs and embeddings at the prompt's cursor
 [prompt]
@@ -91,8 +92,12 @@ history.reuse        reuse            l                Load                x    
 history.rerun        rerun            r                Re-run              x    Generate the entry again (same seed)
 history.copy_seed    copy_seed        c                Seed                x    Copy the entry's seed
 history.copy_path    copy_path        y                Path                x    Copy the entry's file path
-history.delete       delete           d,delete         Delete              x    Delete the entry's file (asks first)
-history.search       search           slash            Search              x    Search prompts and seeds as you type
+history.delete       delete           d,delete         Delete              x    Move the entry's file to the trash (asks first; Undo delete puts it back)
+history.undo_delete  undo_delete      u                Undo delete         h    Put back the file deleted last in this session
+history.empty_trash  empty_trash      -                Empty trash         h    Delete the files in the trash for good (asks first, with the count)
+history.star         star             s                Star                xw   Star or unstar the entry (is:fav lists the starred)
+history.copy_folder  copy_folder      o                Folder              xhw  Copy the entry's folder path
+history.search       search           slash            Search              x    Search as you type: words, model:, since:, until:, size:WxH, is:fav, sort:oldest
 history.leave        leave            escape           Back                hx   Clear the search, then back to the prompt
 [list]
 history.cursor_up    cursor_up        up               Up                  hx   Previous entry

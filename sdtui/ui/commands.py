@@ -24,9 +24,11 @@ class ActionCommands(Provider):
         for spec in ACTIONS:
             if not spec.palette:
                 continue
-            if spec.scope == "main":
+            if spec.scope in ("main", "history"):
+                # History actions in the palette run on the screen's history panel.
+                target = screen if spec.scope == "main" else getattr(screen, "history", None)
                 _, name, params = parse(spec.action)
-                if screen.check_action(name, params) is not True:
+                if target is None or target.check_action(name, params) is not True:
                     continue
             elif spec.scope != "app":
                 continue
@@ -34,6 +36,8 @@ class ActionCommands(Provider):
 
     def _run(self, spec: ActionSpec) -> None:
         namespace = self.app if spec.scope == "app" else self.screen
+        if spec.scope == "history":
+            namespace = getattr(self.screen, "history", self.screen)
         self.app.call_later(self.app.run_action, spec.action, namespace)
 
     async def discover(self) -> Hits:

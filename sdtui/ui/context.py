@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -13,11 +14,14 @@ from sdtui.engine.generate import GenerationOutcome
 from sdtui.engine.server import ServerFacts
 from sdtui.render import RenderCache
 from sdtui.store import ImageStore
+from sdtui.store.index import HistoryIndex
 from sdtui.store.session import Session
 from sdtui.ui.actions import KeyMap
 
 if TYPE_CHECKING:
     from sdtui.api.client import SDClient
+    from sdtui.render.thumb_cache import ThumbCache
+    from sdtui.store.trash import Trash
 
 
 @dataclass
@@ -34,6 +38,10 @@ class AppContext:
     queue: JobQueue = field(init=False)
     listener: Callable[[JobEvent], None] = lambda event: None
     _client: SDClient | None = None
+    _index: HistoryIndex | None = None
+    _trash: Trash | None = None
+    _thumbs: ThumbCache | None = None
+    _lock: threading.Lock = field(default_factory=threading.Lock)
 
     def __post_init__(self) -> None:
         self.store = ImageStore(self.settings.output_dir)
@@ -62,6 +70,39 @@ class AppContext:
             )
         return self._client
 
+    @property
+    def index(self) -> HistoryIndex:
+        """The history index over the output folder and the imported ones, opened on first use
+        (opening may rebuild it: call this from a thread worker)."""
+        with self._lock:
+            if self._index is None:
+                settings = self.settings
+                imported = tuple(settings.history_dirs)
+                self._index = HistoryIndex([settings.output_dir], imported=imported)
+            return self._index
+
+    @property
+    def trash(self) -> Trash:
+        """Deleting moves files into a trash folder inside their own root (made on first use)."""
+        index = self.index
+        with self._lock:
+            if self._trash is None:
+                from sdtui.store.trash import Trash
+
+                writable = self.settings.history_dirs_writable
+                self._trash = Trash(index, writable_imports=writable)
+            return self._trash
+
+    @property
+    def thumbs(self) -> ThumbCache:
+        """The history's thumbnails, kept on disk in the user's cache folder."""
+        with self._lock:
+            if self._thumbs is None:
+                from sdtui.render.thumb_cache import ThumbCache
+
+                self._thumbs = ThumbCache()
+            return self._thumbs
+
     async def _run_job(self, job: Job, on_progress: Any) -> GenerationOutcome:
         return await generate(
             self.client,
@@ -76,3 +117,5 @@ class AppContext:
     async def aclose(self) -> None:
         if self._client is not None:
             await self._client.aclose()
+        if self._index is not None:
+            self._index.close()

@@ -221,7 +221,8 @@ class MainScreen(Screen[None]):
         paths = [i.path for i in job.outcome.images if i.path] if job.outcome else []
         # The finished image and status first, the history (a layout pass, a repaint of its
         # rows) in the next frame: one frame with both would stall the loop twice as long.
-        self.call_after_refresh(self.history.add_paths, paths)
+        interrupted = bool(job.outcome and job.outcome.interrupted)
+        self.call_after_refresh(self.history.add_paths, paths, interrupted)
 
     def _collect_when_idle(self) -> None:
         """A full collection a moment after a job, when nothing runs: its pause (tens of ms)
@@ -306,7 +307,7 @@ class MainScreen(Screen[None]):
         self.query_one("#prompt").focus()
 
     def action_reload_history(self) -> None:
-        self.notify("Reading the output folder again…", timeout=2)
+        self.notify("Scanning the history's folders again…", timeout=2)
         self.history.reload()
 
     def action_reconnect(self) -> None:
@@ -315,6 +316,9 @@ class MainScreen(Screen[None]):
 
     def action_show_keys(self) -> None:
         self.app.push_screen(KeysDialog(self.context.keys))
+
+    def action_png_info(self) -> None:
+        self.history.png_info()
 
 
 def _freeze_long_lived() -> None:

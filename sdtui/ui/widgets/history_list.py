@@ -1,25 +1,28 @@
 """The history's list of entries: a virtual list on Textual's Line API.
 
 A history can hold 100,000 images, so nothing here is proportional to the number of entries on
-the UI thread except plain list operations (an insert, a filter pass). Every entry is a fixed row
-of ``ROW_HEIGHT`` lines, so the row under any screen line is one division away:
+the UI thread: the panel queries the index in a thread and hands over a ready list of light
+`IndexRow`s with its path map (`set_rows`), and the list swaps them in. Every entry is a fixed
+row of ``ROW_HEIGHT`` lines, so the row under any screen line is one division away:
 ``render_line`` maps the line to (row, sub-line) and returns a strip from a per-entry cache. An
 entry's strips are built only when its row is painted, and adding an image at the top is a list
 insert plus a scroll adjustment: the rows already on screen are found in the cache again.
 
-The entries are kept newest first (by file modification time); inserts and removals find their
-place by bisection on that order.
+Thumbnails are asked for (`ThumbnailsWanted`) only for the rows on screen and a page around
+them, and kept in a bounded LRU: memory stays flat however long the history is.
+
+The rows are kept in the query's order (newest or oldest first, by creation time); inserts and
+removals find their place by bisection on that order.
 """
 
 from __future__ import annotations
 
-import re
 import textwrap
 from bisect import bisect_left
 from collections import OrderedDict
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from pathlib import Path
 from typing import ClassVar
 
@@ -37,11 +40,11 @@ from textual.strip import Strip
 
 from sdtui.render import CellImage, color_mode, place_line, render_cells, with_pixel_filter
 from sdtui.render.thumbnails import THUMB_COLS, THUMB_ROWS
-from sdtui.store import HistoryEntry
+from sdtui.store.index import IndexRow
 from sdtui.text import one_line
 from sdtui.ui.actions import bindings
 
-__all__ = ["ROW_HEIGHT", "THUMB_COLS", "THUMB_ROWS", "HistoryList"]
+__all__ = ["ROW_HEIGHT", "THUMB_COLS", "THUMB_ROWS", "HistoryList", "path_map"]
 
 ROW_HEIGHT = THUMB_ROWS
 """Lines per entry: the thumbnail's height; beside it the title, the facts and the settings."""
@@ -49,8 +52,18 @@ ROW_HEIGHT = THUMB_ROWS
 CACHE_ENTRIES = 512
 """Entries whose strips are kept: many screens' worth, a few hundred KB at most."""
 
+THUMB_ENTRIES = 600
+"""Thumbnails kept in memory (a few hundred bytes each): several screens' worth at 200x60."""
+
+THUMB_MARGIN_ROWS = 8
+"""Rows above and below the view whose thumbnails are made ahead of scrolling to them."""
+
 EMPTY_NOTE = "No images yet.\n\nEverything you generate is saved and listed here."
 """What an empty history says (the list draws it in place of rows)."""
+
+FAVOURITE = "★"
+INTERRUPTED = "⏹"
+IMPORTED = "⇣"
 
 _PLACEHOLDER = "░"
 _ELLIPSIS = "…"
@@ -60,28 +73,23 @@ Thumbnail = CellImage | Image.Image  # cells, or a few pixels turned into cells 
 _CacheKey = tuple[int, int, bool, int]  # width, highlight state, has thumbnail, day
 
 
-def _age(entry: HistoryEntry) -> float:
-    """Sort key putting the newest entry first (lists are sorted ascending by this)."""
-    return -entry.mtime
-
-
 def _key(path: Path) -> str:
-    """Entries are keyed by their path's string: the store has already built it (by opening the
-    file), and a string keeps its hash, where Python 3.11's ``Path.__hash__`` is recomputed
-    (about 1 µs), which adds up to a tenth of a second over 100,000 entries."""
+    """Rows are keyed by their path's string: Python 3.11's ``Path.__hash__`` is recomputed
+    on every call (about 1 µs), which adds up over 100,000 rows; a string keeps its hash."""
     return str(path)
 
 
-def _index_of(rows: list[HistoryEntry], entry: HistoryEntry) -> int | None:
-    """Index of the entry with ``entry.path`` in ``rows`` (sorted newest first), or None."""
-    index = bisect_left(rows, -entry.mtime, key=_age)
-    mtime = entry.mtime
-    key = _key(entry.path)
-    while index < len(rows) and rows[index].mtime == mtime:
-        if _key(rows[index].path) == key:
-            return index
-        index += 1
-    return None
+def path_map(rows: Sequence[IndexRow]) -> dict[str, IndexRow]:
+    """The map `set_rows` wants beside the rows: build it in the thread that queried them."""
+    return {_key(row.path): row for row in rows}
+
+
+def _newest_key(row: IndexRow) -> float:
+    return -row.created
+
+
+def _oldest_key(row: IndexRow) -> float:
+    return row.created
 
 
 def _fit(text: str, width: int) -> str:
@@ -94,44 +102,52 @@ def _fit(text: str, width: int) -> str:
     return set_cell_size(text, width - 1) + _ELLIPSIS
 
 
-def facts_line(entry: HistoryEntry, today: date) -> str:
+def title_line(row: IndexRow) -> str:
+    """The first line of a row: marks (★ starred, ⏹ interrupted, ⇣ imported), then the
+    prompt's first line."""
+    marks = (
+        (FAVOURITE if row.favourite else "")
+        + (INTERRUPTED if row.interrupted else "")
+        + (IMPORTED if row.imported else "")
+    )
+    title = one_line(row.title, 200)
+    return f"{marks} {title}" if marks else title
+
+
+def facts_line(row: IndexRow, today: date) -> str:
     """The second line of a row: seed, size, and the time (or the date when not today)."""
-    created = entry.created
-    when = created.strftime("%H:%M" if created.date() == today else "%b %d")
-    seed = str(entry.seed) if entry.seed is not None else "no seed"
-    return f"{seed} · {entry.width}×{entry.height} · {when}"
+    created = datetime.fromtimestamp(row.created)
+    if created.date() == today:
+        when = created.strftime("%H:%M")
+    elif created.year == today.year:
+        when = created.strftime("%b %d")
+    else:
+        when = created.strftime("%Y-%m-%d")
+    seed = str(row.seed) if row.seed is not None else "no seed"
+    size = f"{row.width}×{row.height}" if row.width and row.height else "?×?"
+    return f"{seed} · {size} · {when}"
 
 
-def settings_line(entry: HistoryEntry) -> str:
-    """The third line: model, steps, sampler and CFG, as far as the row is wide."""
+def settings_line(row: IndexRow) -> str:
+    """The third line: interrupted, model, steps, sampler and CFG, as far as the row is wide;
+    "imported" last for an image from an imported folder."""
     parts = [
-        one_line(entry.model, 60) if entry.model else "",
-        f"{entry.steps} steps" if entry.steps else "",
-        one_line(entry.sampler, 30) if entry.sampler else "",
-        f"CFG {entry.cfg_scale:g}" if entry.cfg_scale is not None else "",
+        f"{INTERRUPTED} interrupted" if row.interrupted else "",
+        one_line(row.model, 60) if row.model else "",
+        f"{row.steps} steps" if row.steps else "",
+        one_line(row.sampler, 30) if row.sampler else "",
+        f"CFG {row.cfg_scale:g}" if row.cfg_scale is not None else "",
+        "imported" if row.imported else "",
     ]
     return " · ".join(part for part in parts if part)
 
 
-class _Matcher:
-    """Whether an entry matches a search: case-insensitive in the prompt, or in the seed."""
-
-    def __init__(self, text: str) -> None:
-        self.text = text
-        self._pattern = re.compile(re.escape(text), re.IGNORECASE)
-        self._seed = text.isdigit()
-
-    def __call__(self, entry: HistoryEntry) -> bool:
-        if self._pattern.search(entry.prompt) is not None:
-            return True
-        return self._seed and entry.seed is not None and self.text in str(entry.seed)
-
-
 class HistoryList(ScrollView, can_focus=True):
-    """History entries, newest first, one fixed-height row each, with a keyboard highlight.
+    """History rows, newest (or oldest) first, one fixed-height row each, with a keyboard highlight.
 
-    Owns the entries, the thumbnails and the search filter; posts `Highlighted` when the
-    highlighted entry changes and `Selected` on enter (or a second click on the same entry).
+    Shows the rows the panel queried, with their thumbnails; posts `Highlighted` when the
+    highlighted row changes, `Selected` on enter (or a second click on the same row), and
+    `ThumbnailsWanted` for rows that come into view without one.
     """
 
     DEFAULT_CSS = """
@@ -169,10 +185,10 @@ class HistoryList(ScrollView, can_focus=True):
 
     @dataclass
     class Highlighted(Message):
-        """The highlight moved to another entry."""
+        """The highlight moved to another row."""
 
         history_list: HistoryList
-        entry: HistoryEntry
+        row: IndexRow
 
         @property
         def control(self) -> HistoryList:
@@ -180,10 +196,22 @@ class HistoryList(ScrollView, can_focus=True):
 
     @dataclass
     class Selected(Message):
-        """Enter (or a second click) on the highlighted entry."""
+        """Enter (or a second click) on the highlighted row."""
 
         history_list: HistoryList
-        entry: HistoryEntry
+        row: IndexRow
+
+        @property
+        def control(self) -> HistoryList:
+            return self.history_list
+
+    @dataclass
+    class ThumbnailsWanted(Message):
+        """Rows on screen (or about to be) with no thumbnail yet: make them, then
+        `set_thumbnails`. Each row is asked for once until its thumbnail arrives."""
+
+        history_list: HistoryList
+        rows: list[IndexRow]
 
         @property
         def control(self) -> HistoryList:
@@ -198,12 +226,13 @@ class HistoryList(ScrollView, can_focus=True):
         disabled: bool = False,
     ) -> None:
         super().__init__(name=name, id=id, classes=classes, disabled=disabled)
-        self._all: list[HistoryEntry] = []  # newest first
-        self._by_path: dict[str, HistoryEntry] = {}
-        self._filtered: list[HistoryEntry] | None = None  # rows while a search is active
-        self._matcher: _Matcher | None = None
-        self._thumbs: dict[str, Thumbnail] = {}
+        self._rows: list[IndexRow] = []
+        self._by_path: dict[str, IndexRow] = {}
+        self._newest_first = True
+        self._thumbs: OrderedDict[str, Thumbnail | None] = OrderedDict()  # LRU, bounded
+        self._requested: set[str] = set()  # thumbnails asked for, not arrived yet
         self._highlighted: int | None = None
+        self._empty_note = EMPTY_NOTE
         self._clicked: str | None = None  # entry of the last click, for click-again-to-open
         self._reveal_pending = False  # make the highlight visible once the list has a size
         self._cache: OrderedDict[str, dict[_CacheKey, RowStrips]] = OrderedDict()
@@ -215,95 +244,129 @@ class HistoryList(ScrollView, can_focus=True):
     # -- the model ------------------------------------------------------------------------------
 
     @property
-    def rows(self) -> list[HistoryEntry]:
-        """The entries shown, newest first: all of them, or those matching the search."""
-        return self._all if self._filtered is None else self._filtered
+    def rows(self) -> list[IndexRow]:
+        """The rows shown, in the query's order (not a copy: do not change it)."""
+        return self._rows
 
     @property
-    def entries(self) -> list[HistoryEntry]:
-        """Every entry, newest first, whatever the search (a copy)."""
-        return list(self._all)
-
-    @property
-    def total(self) -> int:
-        return len(self._all)
-
-    @property
-    def filter_text(self) -> str:
-        return self._matcher.text if self._matcher is not None else ""
+    def newest_first(self) -> bool:
+        return self._newest_first
 
     @property
     def highlighted(self) -> int | None:
-        """Index in `rows` of the highlighted entry."""
+        """Index in `rows` of the highlighted row."""
         return self._highlighted
 
     @property
-    def highlighted_entry(self) -> HistoryEntry | None:
+    def highlighted_row(self) -> IndexRow | None:
         index = self._highlighted
-        return self.rows[index] if index is not None else None
+        return self._rows[index] if index is not None else None
 
     @property
     def cached_entries(self) -> int:
-        """How many entries have strips in the cache now."""
+        """How many rows have strips in the cache now."""
         return len(self._cache)
 
-    def set_entries(self, entries: list[HistoryEntry]) -> None:
-        """Replace every entry (kept newest first; equal times keep the given order)."""
-        previous = self.highlighted_entry
-        by_path = {_key(entry.path): entry for entry in entries}
-        unique = entries
-        if len(by_path) != len(entries):  # the same file twice: keep its first entry
-            by_path = {}
-            for entry in entries:
-                by_path.setdefault(_key(entry.path), entry)
-            unique = list(by_path.values())
-        self._all = sorted(unique, key=_age)
-        self._by_path = by_path
-        self._thumbs = {p: c for p, c in self._thumbs.items() if p in by_path}
-        self._cache.clear()
-        self._filtered = self._apply_filter(self._all) if self._matcher is not None else None
-        self._highlighted = None
-        self._rehighlight(previous)
+    @property
+    def thumbnails_held(self) -> int:
+        return len(self._thumbs)
 
-    def add_entries(self, entries: list[HistoryEntry], *, highlight: bool = True) -> None:
-        """Insert entries not shown yet at their place (newest first).
+    def row_for(self, path: Path) -> IndexRow | None:
+        return self._by_path.get(_key(path))
 
-        With `highlight`, the first of them becomes the highlighted entry. Otherwise the
-        highlight stays on the same entry, and when the list is scrolled the view stays put:
-        rows inserted above it shift the scroll offset by their height.
+    def _sort_key(self) -> Callable[[IndexRow], float]:
+        return _newest_key if self._newest_first else _oldest_key
+
+    def _index_of(self, row: IndexRow) -> int | None:
+        """Index in `rows` of the row with `row.path` (bisection on the creation time)."""
+        rows = self._rows
+        key = self._sort_key()
+        index = bisect_left(rows, key(row), key=key)
+        created = row.created
+        wanted = _key(row.path)
+        while index < len(rows) and rows[index].created == created:
+            if _key(rows[index].path) == wanted:
+                return index
+            index += 1
+        return None
+
+    def set_rows(
+        self,
+        rows: list[IndexRow],
+        by_path: dict[str, IndexRow] | None = None,
+        *,
+        newest_first: bool = True,
+        highlight: Path | None = None,
+        empty_note: str | None = None,
+    ) -> None:
+        """Show `rows` (sorted as `newest_first` says) in place of the rows shown.
+
+        `by_path` is `path_map(rows)`, made where the rows were queried (a thread) so that the
+        swap costs the UI thread nothing proportional to the rows. The highlight stays on the
+        same image when it is still listed (else `highlight`, else the top), and the view stays
+        on the rows it showed.
         """
-        new: list[HistoryEntry] = []
-        for entry in entries:
-            key = _key(entry.path)
-            if key not in self._by_path:
-                self._by_path[key] = entry
-                new.append(entry)
+        previous = self.highlighted_row
+        top = self._top_row()
+        self._rows = rows
+        self._by_path = path_map(rows) if by_path is None else by_path
+        self._newest_first = newest_first
+        self._requested.clear()
+        if empty_note is not None:
+            self._empty_note = empty_note
+        self._cache.clear()
+        index = None
+        for wanted in (highlight, previous.path if previous is not None else None):
+            row = self._by_path.get(_key(wanted)) if wanted is not None else None
+            if row is not None:
+                index = self._index_of(row)
+                if index is not None:
+                    break
+        self._update_virtual_size()
+        anchor = self._by_path.get(_key(top.path)) if top is not None else None
+        anchored = self._index_of(anchor) if anchor is not None else None
+        self._scroll_to_line(anchored * ROW_HEIGHT if anchored is not None else 0)
+        if index is None and rows:
+            index = anchored if anchored is not None else 0
+        self._highlighted = index
+        if index is not None and (highlight is not None or not self._row_visible(index)):
+            self._reveal(index)
+        self.refresh()
+        self._announce(previous)
+
+    def add_rows(self, rows: Sequence[IndexRow], *, highlight: bool = True) -> None:
+        """Insert rows not shown yet at their place (the caller knows they match the query).
+
+        With `highlight`, the first of them becomes the highlighted row. Otherwise the highlight
+        stays on the same row, and when the list is scrolled the view stays put: rows inserted
+        above it shift the scroll offset by their height.
+        """
+        new = [row for row in rows if _key(row.path) not in self._by_path]
         if not new:
+            if highlight and rows:
+                self.select_path(rows[0].path)
             return
-        previous = self.highlighted_entry
+        previous = self.highlighted_row
         was_visible = self._highlighted is not None and self._row_visible(self._highlighted)
         highlighted = self._highlighted
         scroll_y = round(self.scroll_y)
-        matcher = self._matcher
-        # Reversed, so entries with equal times end up in the given order (each goes first).
-        for entry in sorted(new, key=_age, reverse=True):
-            index = bisect_left(self._all, -entry.mtime, key=_age)
-            self._all.insert(index, entry)
-            if self._filtered is not None:
-                if matcher is None or not matcher(entry):
-                    continue
-                index = bisect_left(self._filtered, -entry.mtime, key=_age)
-                self._filtered.insert(index, entry)
+        key = self._sort_key()
+        for row in new:
+            self._by_path[_key(row.path)] = row
+        # Reversed, so rows with equal times end up in the given order (each goes first).
+        for row in sorted(new, key=key, reverse=True):
+            index = bisect_left(self._rows, key(row), key=key)
+            self._rows.insert(index, row)
             if highlighted is not None and index <= highlighted:
                 highlighted += 1
             if index * ROW_HEIGHT < scroll_y:
                 scroll_y += ROW_HEIGHT
-        if highlighted is None and self.rows:
+        if highlighted is None and self._rows:
             highlighted = 0
         self._highlighted = highlighted
         self._update_virtual_size()
         self._scroll_to_line(scroll_y)
-        target = _index_of(self.rows, new[0]) if highlight else None
+        target = self._index_of(new[0]) if highlight else None
         if target is not None:
             self._highlighted = target
             self._reveal(target)
@@ -312,106 +375,113 @@ class HistoryList(ScrollView, can_focus=True):
         self.refresh()
         self._announce(previous)
 
+    def replace_row(self, row: IndexRow) -> bool:
+        """The same image with new facts (a star): repaint its row; False when not shown."""
+        old = self._by_path.get(_key(row.path))
+        index = self._index_of(old) if old is not None else None
+        if index is None or old is None or old.created != row.created:
+            return False
+        self._rows[index] = row
+        self._by_path[_key(row.path)] = row
+        self._cache.pop(_key(row.path), None)
+        self.refresh_lines(index * ROW_HEIGHT, ROW_HEIGHT)
+        return True
+
     def remove_path(self, path: Path) -> None:
-        """Forget the entry for `path`; the next entry (or the last) takes its highlight."""
+        """Forget the row for `path`; the next row (or the last) takes its highlight."""
         key = _key(path)
-        entry = self._by_path.pop(key, None)
-        if entry is None:
+        row = self._by_path.get(key)
+        index = self._index_of(row) if row is not None else None
+        if index is None:
             return
-        previous = self.highlighted_entry
+        previous = self.highlighted_row
+        del self._by_path[key]
+        del self._rows[index]
         self._thumbs.pop(key, None)
         self._cache.pop(key, None)
-        index = _index_of(self._all, entry)
-        if index is not None:
-            del self._all[index]
-        if self._filtered is not None:
-            index = _index_of(self._filtered, entry)
-            if index is not None:
-                del self._filtered[index]
-        if index is not None:
-            highlighted = self._highlighted
-            if highlighted is not None and index < highlighted:
-                self._highlighted = highlighted - 1
-            elif highlighted is not None and highlighted >= len(self.rows):
-                self._highlighted = len(self.rows) - 1 if self.rows else None
-            scroll_y = round(self.scroll_y)
-            if index * ROW_HEIGHT < scroll_y:
-                scroll_y -= ROW_HEIGHT
-            self._update_virtual_size()
-            self._scroll_to_line(scroll_y)
+        highlighted = self._highlighted
+        if highlighted is not None and index < highlighted:
+            self._highlighted = highlighted - 1
+        elif highlighted is not None and highlighted >= len(self._rows):
+            self._highlighted = len(self._rows) - 1 if self._rows else None
+        scroll_y = round(self.scroll_y)
+        if index * ROW_HEIGHT < scroll_y:
+            scroll_y -= ROW_HEIGHT
+        self._update_virtual_size()
+        self._scroll_to_line(scroll_y)
         self.refresh()
         self._announce(previous)
 
-    def set_thumbnails(self, thumbs: Mapping[Path, Thumbnail]) -> None:
-        """Show thumbnails for known entries (others are ignored); repaints only what changed."""
+    def set_thumbnails(self, thumbs: Mapping[Path, Thumbnail | None]) -> None:
+        """Thumbnails for shown rows (None: the file has none); repaints only what changed."""
         changed = False
+        held = self._thumbs
         for path, cells in thumbs.items():
             key = _key(path)
+            self._requested.discard(key)
             if key in self._by_path:
-                self._thumbs[key] = cells
+                held[key] = cells
+                held.move_to_end(key)
                 self._cache.pop(key, None)
                 changed = True
+        while len(held) > THUMB_ENTRIES:
+            held.popitem(last=False)
         if changed:
             self.refresh()
 
-    def entries_missing_thumbnails(self) -> list[HistoryEntry]:
-        thumbs = self._thumbs
-        return [entry for entry in self._all if _key(entry.path) not in thumbs]
+    def forget_requests(self, paths: Iterable[Path]) -> None:
+        """Thumbnails asked for that will not come (scrolled past): ask again when in view."""
+        for path in paths:
+            self._requested.discard(_key(path))
 
-    def set_filter(self, text: str) -> None:
-        """Show only entries whose prompt (or seed) contains `text`; empty shows all."""
-        text = text.strip()
-        if text == self.filter_text:
+    def _want_thumbnails(self) -> None:
+        """Ask for the thumbnails of the rows on screen and a few around them (once each)."""
+        height = self._view_height()
+        if height <= 0 or not self._rows:
             return
-        previous = self.highlighted_entry
-        old = self._matcher
-        if not text:
-            self._matcher = None
-            self._filtered = None
-        else:
-            # Typing more only narrows: what matches the longer text matched the shorter one.
-            narrowing = old is not None and old.text.lower() in text.lower()
-            source = self._filtered if narrowing and self._filtered is not None else self._all
-            self._matcher = _Matcher(text)
-            self._filtered = self._apply_filter(source)
-        self._highlighted = None
-        self._rehighlight(previous)
+        first = round(self.scroll_y) // ROW_HEIGHT
+        last = (round(self.scroll_y) + height) // ROW_HEIGHT
+        margin = THUMB_MARGIN_ROWS
+        held, requested = self._thumbs, self._requested
+        wanted: list[IndexRow] = []
+        # On screen first (top down), then the rows just below and just above.
+        spans = (range(first, last + 1), range(last + 1, last + 1 + margin))
+        for span in (*spans, range(first - 1, first - 1 - margin, -1)):
+            for index in span:
+                if 0 <= index < len(self._rows):
+                    row = self._rows[index]
+                    key = _key(row.path)
+                    if key in held:
+                        held.move_to_end(key)
+                    elif key not in requested:
+                        requested.add(key)
+                        wanted.append(row)
+        if wanted:
+            # Posted from a callback, not from here: a message made while the screen paints
+            # would name the screen as its sender and stop bubbling there.
+            self.call_later(self._ask_thumbnails, wanted)
 
-    def _apply_filter(self, source: list[HistoryEntry]) -> list[HistoryEntry]:
-        matcher = self._matcher
-        return list(source) if matcher is None else [e for e in source if matcher(e)]
-
-    def _rehighlight(self, previous: HistoryEntry | None) -> None:
-        """After the rows changed wholesale: highlight `previous` again if shown, else the top."""
-        rows = self.rows
-        index = None
-        current = self._by_path.get(_key(previous.path)) if previous is not None else None
-        if current is not None:
-            index = _index_of(rows, current)
-        if index is None and rows:
-            index = 0
-            self._scroll_to_line(0)
-        self._highlighted = index
-        self._update_virtual_size()
-        if index is not None:
-            self._reveal(index)
-        self.refresh()
-        self._announce(previous)
+    def _ask_thumbnails(self, rows: list[IndexRow]) -> None:
+        self.post_message(self.ThumbnailsWanted(self, rows))
 
     def select_path(self, path: Path) -> bool:
-        """Highlight the entry for `path` if it is shown; False when it is not."""
-        entry = self._by_path.get(_key(path))
-        index = _index_of(self.rows, entry) if entry is not None else None
+        """Highlight the row for `path` if it is shown; False when it is not."""
+        row = self._by_path.get(_key(path))
+        index = self._index_of(row) if row is not None else None
         if index is None:
             return False
         self._move_highlight(index)
         return True
 
+    def _top_row(self) -> IndexRow | None:
+        index = round(self.scroll_y) // ROW_HEIGHT
+        return self._rows[index] if 0 <= index < len(self._rows) else None
+
     # -- highlight and scrolling ----------------------------------------------------------------
 
-    def _announce(self, previous: HistoryEntry | None) -> None:
-        """Post `Highlighted` when the highlighted entry is another one than `previous`."""
-        current = self.highlighted_entry
+    def _announce(self, previous: IndexRow | None) -> None:
+        """Post `Highlighted` when the highlighted row is another one than `previous`."""
+        current = self.highlighted_row
         if current is not None and (previous is None or previous.path != current.path):
             self.post_message(self.Highlighted(self, current))
 
@@ -420,7 +490,7 @@ class HistoryList(ScrollView, can_focus=True):
         if not rows:
             return
         index = max(0, min(index, len(rows) - 1))
-        previous = self.highlighted_entry
+        previous = self.highlighted_row
         old = self._highlighted
         self._highlighted = index
         if old is not None:
@@ -494,9 +564,9 @@ class HistoryList(ScrollView, can_focus=True):
         self._key_move(len(self.rows) - 1)
 
     def action_select(self) -> None:
-        entry = self.highlighted_entry
-        if entry is not None:
-            self.post_message(self.Selected(self, entry))
+        row = self.highlighted_row
+        if row is not None:
+            self.post_message(self.Selected(self, row))
 
     def on_click(self, event: events.Click) -> None:
         """A click highlights an entry; a second click on the same entry opens it."""
@@ -507,12 +577,12 @@ class HistoryList(ScrollView, can_focus=True):
         rows = self.rows
         if not 0 <= index < len(rows):
             return
-        entry = rows[index]
-        if index == self._highlighted and self._clicked == _key(entry.path):
+        row = rows[index]
+        if index == self._highlighted and self._clicked == _key(row.path):
             self._clicked = None
-            self.post_message(self.Selected(self, entry))
+            self.post_message(self.Selected(self, row))
             return
-        self._clicked = _key(entry.path)
+        self._clicked = _key(row.path)
         self._move_highlight(index)
 
     # -- painting -------------------------------------------------------------------------------
@@ -530,14 +600,14 @@ class HistoryList(ScrollView, can_focus=True):
 
     def render_lines(self, crop: Region) -> list[Strip]:
         self._today = date.today()  # rows show the time for today's images, else the date
-        return super().render_lines(crop)
+        lines = super().render_lines(crop)
+        self._want_thumbnails()
+        return lines
 
     @property
     def empty_note(self) -> str:
         """What the list says instead of rows: nothing saved yet, or nothing matches."""
-        if self._all and not self.rows:
-            return "No image matches this search."
-        return "" if self._all else EMPTY_NOTE
+        return self._empty_note
 
     def render_line(self, y: int) -> Strip:
         """Screen line `y`: a cache lookup for the row under it (built on first sight)."""
@@ -570,12 +640,12 @@ class HistoryList(ScrollView, can_focus=True):
         lines = note[2]
         return lines[y] if y < len(lines) else Strip.blank(width, self.visual_style.rich_style)
 
-    def _row_strips(self, index: int, entry: HistoryEntry, width: int) -> RowStrips:
+    def _row_strips(self, index: int, entry: IndexRow, width: int) -> RowStrips:
         state = 0
         if index == self._highlighted:
             state = 2 if self.has_focus else 1
         path = _key(entry.path)
-        key = (width, state, path in self._thumbs, self._today.toordinal())
+        key = (width, state, self._thumbs.get(path) is not None, self._today.toordinal())
         cache = self._cache
         per_entry = cache.get(path)
         if per_entry is None:
@@ -589,7 +659,7 @@ class HistoryList(ScrollView, can_focus=True):
             strips = per_entry[key] = self._build_row(entry, width, state > 0)
         return strips
 
-    def _build_row(self, entry: HistoryEntry, width: int, highlighted: bool) -> RowStrips:
+    def _build_row(self, entry: IndexRow, width: int, highlighted: bool) -> RowStrips:
         """The strips of one row: thumbnail (or placeholder), a space, title / facts / blank."""
         self.rows_rendered += 1
         if highlighted:
@@ -604,7 +674,7 @@ class HistoryList(ScrollView, can_focus=True):
         placeholder_style = self.get_visual_style("history-list--placeholder").rich_style
         text_width = width - THUMB_COLS - 1
         texts = (
-            (one_line(entry.title, 200), line_style),
+            (title_line(entry), line_style),
             (facts_line(entry, self._today), dim_style),
             (settings_line(entry), dim_style),
         )

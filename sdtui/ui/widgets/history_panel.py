@@ -1,88 +1,148 @@
-"""The history: every saved image, newest first, with a pixel thumbnail and its key facts.
+"""The history: every image the index knows, newest first, searchable as you type.
 
-The panel frames a `HistoryList` (the virtual list that holds the entries, paints only the rows
-on screen, and says so when there are none) with a search field. It owns its work: reading the
-output folder, making thumbnails, picking up images saved by others, deleting (after asking).
-What the user wants done with an entry elsewhere goes up as messages.
+The panel frames a `HistoryList` (the virtual list that holds light index rows, paints only the
+rows on screen, and says so when there are none) with a search field, a progress line and the
+output folder. It owns its work, all of it in thread workers: querying the index, scanning for
+images saved or deleted by others, making thumbnails for the rows in view, fetching the full
+record of the highlighted image, starring, and moving files to the trash (after asking) with an
+undo. What the user wants done with an entry elsewhere goes up as messages.
 """
 
 from __future__ import annotations
 
-import contextlib
+import time
 from pathlib import Path
 from typing import ClassVar
 
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import BindingType
-from textual.containers import Vertical
-from textual.widgets import Input
+from textual.widgets import Static
 
-from sdtui.render.thumbnails import make_thumbnail
 from sdtui.store import HistoryEntry
-from sdtui.text import one_line
+from sdtui.store.index import HistoryQuery, IndexRow
+from sdtui.store.query_text import ParsedQuery, parse_query
 from sdtui.ui.actions import bindings
 from sdtui.ui.context import AppContext
-from sdtui.ui.dialogs.choice import ChoiceDialog
-from sdtui.ui.messages import HistoryReady, LeaveHistory, ReuseParameters, ShowEntry
-from sdtui.ui.widgets.history_list import THUMB_COLS, THUMB_ROWS, HistoryList, Thumbnail
+from sdtui.ui.messages import HistoryReady, LeaveHistory
+from sdtui.ui.widgets.history_entry import EntryActions, entry_of
+from sdtui.ui.widgets.history_filter import FolderLine, HistoryFilter
+from sdtui.ui.widgets.history_list import (
+    EMPTY_NOTE,
+    THUMB_COLS,
+    THUMB_ROWS,
+    HistoryList,
+    path_map,
+)
 
-__all__ = ["THUMB_COLS", "THUMB_ROWS", "HistoryList", "HistoryPanel"]
+__all__ = ["THUMB_COLS", "THUMB_ROWS", "HistoryList", "HistoryPanel", "entry_of"]
 
-RESCAN_SECONDS = 5.0  # how often the output folder is checked for images saved by others
-RESCAN_FOLDERS = 2  # today's and yesterday's folders: where other instances save now
-HISTORY_LIMIT = 100_000  # entries listed; the list draws only what is visible
-FIRST_CHUNK = 200  # entries read before the history first shows
-LATER_CHUNK = 5_000
-THUMBNAIL_LIMIT = 200  # thumbnails made at start-up, newest first
+RESCAN_SECONDS = 5.0  # how often the index is brought up to date with the folders
+PROGRESS_SECONDS = 0.1  # the progress line is updated at most this often
+NO_MATCH = "No image matches this search."
 
 
-class HistoryPanel(Vertical):
+class HistoryPanel(EntryActions):
     BINDINGS: ClassVar[list[BindingType]] = bindings("history")
 
     def __init__(self, context: AppContext, *, id: str | None = None) -> None:
         super().__init__(id=id)
         self.context = context
         self._list = HistoryList(id="history-list")
+        self._search = HistoryFilter(context.keys.name("history.search"), id="history-search")
+        self._status = Static("", id="history-status", markup=False)
+        self._parsed = parse_query("")
+        self._generation = 0  # of the latest query asked for: older answers are dropped
         self.loaded = False
+        self.total = 0
+        """Images in the index (under the panel's folders), whatever the search."""
+        self.rescans = 0
 
     def compose(self) -> ComposeResult:
-        search = self.context.keys.name("history.search")
-        yield Input(
-            placeholder=f"{search} search prompts and seeds", id="history-search", compact=True
-        )
+        yield self._search
+        yield self._status
         yield self._list
+        yield FolderLine(self.context.settings.output_dir, id="history-folder")
 
     @property
     def list_view(self) -> HistoryList:
         return self._list
 
     @property
-    def entries(self) -> list[HistoryEntry]:
-        """Every entry, newest first, whatever the search shows."""
-        return self._list.entries
+    def entries(self) -> list[IndexRow]:
+        """The rows shown (all of them without a search), in order (a copy)."""
+        return list(self._list.rows)
 
     @property
-    def selected_entry(self) -> HistoryEntry | None:
-        return self._list.highlighted_entry
+    def parsed(self) -> ParsedQuery:
+        return self._parsed
 
     def on_mount(self) -> None:
-        self.query_one("#history-search").display = False
+        self._status.display = False
         self._update_title()
+        self.query_one("#history-folder").tooltip = str(self.context.settings.output_dir)
 
     def start(self) -> None:
-        """Read the folder, then keep an eye on it (called once the first frame is painted)."""
+        """Show what the index has, bring it up to date, then keep it so (called once the first
+        frame is painted)."""
         self.reload()
         self.set_interval(RESCAN_SECONDS, self._rescan)
 
     def _update_title(self) -> None:
-        history = self._list
-        count = (
-            f"{len(history.rows)}/{history.total}" if history.filter_text else f"{history.total}"
-        )
-        self.border_title = f"History · {count}"
+        shown = len(self._list.rows)
+        if self._parsed.filtered:
+            self.border_title = f"History · {shown:,} of {self.total:,}"
+        else:
+            self.border_title = f"History · {self.total:,}"
 
-    # -- loading --------------------------------------------------------------------------------
+    def _set_status(self, text: str) -> None:
+        self._status.update(text)
+        self._status.display = bool(text)
+
+    # -- querying -------------------------------------------------------------------------------
+
+    def _query_rows(
+        self, generation: int, parsed: ParsedQuery, highlight: Path | None = None
+    ) -> None:
+        """(In a thread.) Run the query and hand the rows over, with their path map built here."""
+        index = self.context.index
+        rows = index.query(parsed.query)
+        total = index.count(HistoryQuery()) if parsed.filtered else len(rows)
+        by_path = path_map(rows)
+        self.app.call_from_thread(
+            self._show_rows, generation, parsed, rows, by_path, total, highlight
+        )
+
+    def _show_rows(
+        self,
+        generation: int,
+        parsed: ParsedQuery,
+        rows: list[IndexRow],
+        by_path: dict[str, IndexRow],
+        total: int,
+        highlight: Path | None,
+    ) -> None:
+        if generation != self._generation:
+            return  # the search changed since: its own answer is on the way
+        self.total = total
+        note = NO_MATCH if parsed.filtered else EMPTY_NOTE
+        self._list.set_rows(
+            rows,
+            by_path,
+            newest_first=parsed.query.newest_first,
+            highlight=highlight,
+            empty_note=note,
+        )
+        self._update_title()
+
+    def _ask(self, highlight: Path | None = None) -> None:
+        """Query again (the search changed, or the index did)."""
+        self._generation += 1
+        self._query(self._generation, self._parsed, highlight)
+
+    @work(thread=True, exclusive=True, group="history-query", exit_on_error=False)
+    def _query(self, generation: int, parsed: ParsedQuery, highlight: Path | None) -> None:
+        self._query_rows(generation, parsed, highlight)
 
     @work(
         thread=True,
@@ -92,131 +152,133 @@ class HistoryPanel(Vertical):
         description="reading the history",
     )
     def reload(self) -> None:
-        """Read the output folder newest first, handing entries over in chunks: the newest show at
-        once, older ones join as they are read."""
-        store = self.context.store
-        chunk: list[HistoryEntry] = []
-        first = True
-        for entry in store.iter_entries(limit=HISTORY_LIMIT):
-            chunk.append(entry)
-            if len(chunk) >= (FIRST_CHUNK if first else LATER_CHUNK):
-                self.app.call_from_thread(self._loaded, chunk, first, [])
-                chunk, first = [], False
-        self.app.call_from_thread(self._loaded, chunk, first, list(store.notes), last=True)
+        """Show what the index holds at once, then scan the folders (a progress line while many
+        files are read) and show what changed."""
+        self.app.call_from_thread(self._begin_reload)
+        index = self.context.index
+        generation, parsed = self._generation, self._parsed
+        self._query_rows(generation, parsed)
+        last = 0.0
 
-    def _loaded(
-        self, entries: list[HistoryEntry], first: bool, notes: list[str], last: bool = False
-    ) -> None:
-        if first:
-            self._list.set_entries(entries)
-            self.make_thumbnails(entries[:THUMBNAIL_LIMIT])
-        else:
-            self._list.add_entries(entries, highlight=False)
-        self._update_title()
-        if last:
-            self.loaded = True
-            rows = self._list.rows[:1]
-            self.post_message(HistoryReady(rows[0] if rows else None))
-        if notes:
-            shown = "; ".join(one_line(n, 120) for n in notes[:3])
-            more = f" (and {len(notes) - 3} more)" if len(notes) > 3 else ""
-            self.notify(f"Skipped unreadable files: {shown}{more}", severity="warning", timeout=8)
+        def progress(done: int, total: int | None) -> None:
+            nonlocal last
+            now = time.monotonic()
+            if now - last >= PROGRESS_SECONDS:
+                last = now
+                self.app.call_from_thread(self._progress, done, total)
 
-    def add_paths(self, paths: list[Path]) -> None:
-        """Images this app just saved: read their facts and show them, highlighted."""
-        if paths:
-            self._add_paths(paths)
+        result = index.scan(progress)
+        if result.changed:
+            self._query_rows(self._generation, self._parsed)
+        record = None
+        newest = index.query(HistoryQuery(limit=1))
+        if newest:
+            record = index.get(newest[0].path)
+        self.app.call_from_thread(self._reloaded, entry_of(record) if record else None)
 
-    @work(
-        thread=True, group="history-add", exit_on_error=False, description="adding to the history"
-    )
-    def _add_paths(self, paths: list[Path]) -> None:
-        entries = []
-        for path in paths:
-            with contextlib.suppress(Exception):
-                entries.append(self.context.store.entry(path))
-        self.app.call_from_thread(self._merge, entries, [], True)
+    def _begin_reload(self) -> None:
+        self.loaded = False
 
-    def _merge(self, entries: list[HistoryEntry], gone: list[Path], ours: bool) -> None:
-        for path in gone:
-            self._list.remove_path(path)
-        if entries:
-            self._list.add_entries(entries, highlight=ours)
-            if ours:  # a rescan may have listed it first: highlight it all the same
-                self._list.select_path(entries[0].path)
-            # Decoding full images competes for the CPU: start once the new rows are painted.
-            self.call_after_refresh(self.make_thumbnails, entries)
-        self._update_title()
+    def _progress(self, done: int, total: int | None) -> None:
+        if self.loaded:
+            return
+        of = f" / {total:,}" if total else ""
+        self._set_status(f"Indexing {done:,}{of}…")
+
+    def _reloaded(self, newest: HistoryEntry | None) -> None:
+        self._set_status(self._problems())
+        self.loaded = True
+        self.post_message(HistoryReady(newest))
 
     def _rescan(self) -> None:
-        self._rescan_folder(frozenset(e.path for e in self._list.entries))
+        if self.loaded:
+            self._rescan_index(self._generation, self._parsed)
 
     @work(
         thread=True, exclusive=True, group="rescan", exit_on_error=False, description="rescanning"
     )
-    def _rescan_folder(self, known: frozenset[Path]) -> None:
-        """Pick up images that another sdtui (or anything else) saved, and drop those deleted
-        behind our back. New images land in the newest dated folders, so only those are listed,
-        and only new files are opened."""
-        store = self.context.store
-        folders = set(store.recent_folders(RESCAN_FOLDERS)) | {store.root}
-        on_disk = [path for _, path in store.paths(recent=RESCAN_FOLDERS)]
-        present = set(on_disk)
-        new = []
-        for path in on_disk:
-            if path not in known:
-                with contextlib.suppress(Exception):
-                    new.append(store.entry(path))
-        gone = [path for path in known if path.parent in folders and path not in present]
-        if new or gone:
-            self.app.call_from_thread(self._merge, new, gone, False)
+    def _rescan_index(self, generation: int, parsed: ParsedQuery) -> None:
+        """Pick up images another sdtui (or anything else) saved or deleted. When nothing changed
+        nothing comes back to the UI thread; otherwise the query runs again here."""
+        self.rescans += 1
+        if self.context.index.scan().changed:
+            self._query_rows(generation, parsed)
 
-    @work(thread=True, group="thumbnails", exit_on_error=False, description="making thumbnails")
-    def make_thumbnails(self, entries: list[HistoryEntry]) -> None:
-        """A few pixels per image (THUMB_COLS x 2*THUMB_ROWS at most, area-averaged): the list
-        turns them into cells only for the rows on screen."""
-        batch: dict[Path, Thumbnail] = {}
-        for entry in entries:
-            thumb = make_thumbnail(entry.path, THUMB_COLS, THUMB_ROWS)
-            if thumb is None:
-                continue
-            batch[entry.path] = thumb
-            if len(batch) >= 8:
-                self.app.call_from_thread(self._list.set_thumbnails, batch)
-                batch = {}
-        if batch:
-            self.app.call_from_thread(self._list.set_thumbnails, batch)
+    def add_paths(self, paths: list[Path], interrupted: bool = False) -> None:
+        """Images this app just saved: index them and show them, highlighted."""
+        if paths:
+            self._add_paths(paths, interrupted, self._generation, self._parsed)
 
-    # -- the user's actions ---------------------------------------------------------------------
+    @work(
+        thread=True, group="history-add", exit_on_error=False, description="adding to the history"
+    )
+    def _add_paths(
+        self, paths: list[Path], interrupted: bool, generation: int, parsed: ParsedQuery
+    ) -> None:
+        rows = self.context.index.add(paths, interrupted=interrupted)
+        if not rows:
+            return
+        if parsed.filtered:  # whether they match is the index's to say
+            self._query_rows(generation, parsed, highlight=rows[0].path)
+        else:
+            self.app.call_from_thread(self._added, generation, rows)
 
-    @on(HistoryList.Highlighted, "#history-list")
-    def _highlighted(self, event: HistoryList.Highlighted) -> None:
-        event.stop()
-        if self._list.has_focus:  # the list moves by itself when images arrive: keep the view
-            self.post_message(ShowEntry(event.entry))
+    def restored(self, rows: list[IndexRow]) -> None:
+        if rows and self._parsed.filtered:
+            self._ask(highlight=rows[0].path)
+        elif rows:
+            self._added(self._generation, rows)
 
-    @on(HistoryList.Selected, "#history-list")
-    def _selected(self, event: HistoryList.Selected) -> None:
-        event.stop()
-        self.post_message(ShowEntry(event.entry, full=True))
-
-    @on(Input.Changed, "#history-search")
-    def _search_changed(self, event: Input.Changed) -> None:
-        event.stop()
-        self._list.set_filter(event.value)
+    def _added(self, generation: int, rows: list[IndexRow]) -> None:
+        if generation != self._generation:
+            return
+        before = len(self._list.rows)
+        self._list.add_rows(rows, highlight=True)
+        self.total += len(self._list.rows) - before
         self._update_title()
 
-    @on(Input.Submitted, "#history-search")
-    def _search_done(self, event: Input.Submitted) -> None:
+    # -- the search -----------------------------------------------------------------------------
+
+    @on(HistoryFilter.Query, "#history-search")
+    def _search_changed(self, event: HistoryFilter.Query) -> None:
         event.stop()
+        self._parsed = event.parsed
+        if self.loaded or not self._status.display:
+            self._set_status(self._problems())
+        self._ask()
+
+    def _problems(self) -> str:
+        return " · ".join(self._parsed.problems)
+
+    @on(HistoryFilter.Submitted, "#history-search")
+    def _search_done(self, event: HistoryFilter.Submitted) -> None:
+        event.stop()
+        self._search.flush()
         self._back_to_list()
 
     def _back_to_list(self) -> None:
         """Focus the list and show what it highlights: the search moved the highlight while the
         list had no focus, so the preview still shows what was highlighted before."""
         self._list.focus()
-        if (entry := self._list.highlighted_entry) is not None:
-            self.post_message(ShowEntry(entry))
+        if (row := self._list.highlighted_row) is not None:
+            self._fetch(row, full=False)
+
+    def action_search(self) -> None:
+        self._search.focus()
+
+    def action_leave(self) -> None:
+        """Escape: clear the search first (back in the list); with none, back to the prompt."""
+        if self._search.value:
+            self._search.value = ""
+            self._search.flush()
+            self._back_to_list()
+            return
+        if self._search.has_focus:
+            self._back_to_list()
+            return
+        self.post_message(LeaveHistory())
+
+    # -- focus ----------------------------------------------------------------------------------
 
     def focus_list(self) -> None:
         self.add_class("-open")  # narrow terminals show the panel only while it is in use
@@ -231,73 +293,3 @@ class HistoryPanel(Vertical):
     def _close_if_left(self) -> None:
         if not self.has_focus_within and self.app.screen is self.screen:
             self.remove_class("-open")
-
-    def action_search(self) -> None:
-        search = self.query_one("#history-search", Input)
-        search.display = True
-        search.focus()
-
-    def action_leave(self) -> None:
-        """Escape: clear the search first (back in the list); with none, back to the prompt."""
-        search = self.query_one("#history-search", Input)
-        if search.value or search.display:
-            search.value = ""
-            search.display = False
-            self._back_to_list()
-            return
-        self.post_message(LeaveHistory())
-
-    def action_reuse(self) -> None:
-        if (entry := self._entry_with_parameters()) is not None:
-            self.post_message(ReuseParameters(entry.infotext))
-
-    def action_rerun(self) -> None:
-        if (entry := self._entry_with_parameters()) is not None:
-            self.post_message(ReuseParameters(entry.infotext, rerun=True))
-
-    def _entry_with_parameters(self) -> HistoryEntry | None:
-        entry = self.selected_entry
-        if entry is not None and not entry.infotext:
-            self.notify("This image carries no parameters", severity="warning", timeout=4)
-            return None
-        return entry
-
-    def action_copy_seed(self) -> None:
-        entry = self.selected_entry
-        if entry is not None and entry.seed is not None:
-            self._copy(str(entry.seed), "seed")
-
-    def action_copy_path(self) -> None:
-        if (entry := self.selected_entry) is not None:
-            self._copy(str(entry.path), "path")
-
-    def _copy(self, text: str, what: str) -> None:
-        self.app.copy_to_clipboard(text)
-        self.notify(f"Copied {what}: {one_line(text, 80)}", timeout=3)
-
-    def action_delete(self) -> None:
-        entry = self.selected_entry
-        if entry is None:
-            return
-
-        def answer(choice: str | None) -> None:
-            if choice == "delete":
-                self._delete(entry)
-
-        question = f"Delete {entry.path.name}?\n{one_line(entry.title, 70)}"
-        choices = [("cancel", "Keep", "default"), ("delete", "Delete", "error")]
-        self.app.push_screen(ChoiceDialog(question, choices), answer)
-
-    @work(thread=True, group="delete", exit_on_error=False, description="deleting")
-    def _delete(self, entry: HistoryEntry) -> None:
-        try:
-            self.context.store.delete(entry.path)
-        except FileNotFoundError:
-            pass  # gone already: the row goes too
-        except (OSError, ValueError) as exc:
-            self.app.call_from_thread(
-                self.notify, f"Cannot delete: {one_line(str(exc))}", severity="error"
-            )
-            return
-        self.app.call_from_thread(self._merge, [], [entry.path], False)
-        self.app.call_from_thread(self.notify, f"Deleted {entry.path.name}", timeout=3)
