@@ -72,6 +72,11 @@ show_keys            show_keys        f1               Keys                !    
 cancel_queued        cancel_queued    -                Cancel queued jobs  h    Drop every job waiting behind the running one
 reconnect            reconnect        -                Reconnect           h    Ask the server again for its models and samplers
 reload_history       reload_history   -                Reload history      h    Read the output folder again
+undo_fill            undo_fill        f5               Undo fill           !h   Put the form back as it was before an image's parameters were loaded or pasted into it
+clear_init           clear_init       f8               txt2img             !h   Clear the init image: the form sends txt2img again
+img2img_file         img2img_file     -                img2img from file…  h    Use an image file as the init image (img2img), by its path
+use_init             use_init         -                Use as init image   h    Use the image in view as the init image (img2img)
+upscale              upscale          -                Upscale…            h    Upscale the image in view through the server's extras; the result joins the history
 png_info             png_info         f4               PNG Info            !h   Open an image file by path, read its parameters and load them into the form
 pick_styles          pick_styles      f9               Styles              !h   Pick the server's styles for the job, in the order they apply
 complete_prompt      complete_prompt  -                Complete            h    Offer the server's LoRAs and embeddings at the prompt's cursor
@@ -98,6 +103,8 @@ history.empty_trash  empty_trash      -                Empty trash         h    
 history.star         star             s                Star                xw   Star or unstar the entry (is:fav lists the starred)
 history.copy_folder  copy_folder      o                Folder              xhw  Copy the entry's folder path
 history.search       search           slash            Search              x    Search as you type: words, model:, since:, until:, size:WxH, is:fav, sort:oldest
+history.use_init     screen.use_init  i                img2img             x    Use the entry as the init image (img2img)
+history.upscale      screen.upscale   U                Upscale…            x    Upscale the entry through the server's extras; the result is saved beside it
 history.leave        leave            escape           Back                hx   Clear the search, then back to the prompt
 [list]
 history.cursor_up    cursor_up        up               Up                  hx   Previous entry

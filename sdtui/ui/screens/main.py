@@ -15,13 +15,11 @@ from textual import on
 from textual.app import ComposeResult
 from textual.binding import BindingType
 from textual.containers import Horizontal
-from textual.screen import Screen
 from textual.timer import Timer
-from textual.widgets import Input, Select, TextArea
+from textual.widgets import Checkbox, Input, Select, TextArea
 
 from sdtui.api import ApiError, ErrorKind
 from sdtui.engine import JobEvent, JobState
-from sdtui.images.infotext import parse_infotext
 from sdtui.ui.actions import bindings
 from sdtui.ui.context import AppContext
 from sdtui.ui.dialogs.keys import KeysDialog
@@ -37,19 +35,22 @@ from sdtui.ui.messages import (
     ShowEntry,
 )
 from sdtui.ui.screens.full_image import FullImageScreen
+from sdtui.ui.screens.main_actions import ImageActionsScreen
 from sdtui.ui.widgets.connection_bar import ConnectionBar
 from sdtui.ui.widgets.footer import Footer
 from sdtui.ui.widgets.generation_form import FormError, GenerationForm
 from sdtui.ui.widgets.history_panel import HistoryPanel
 from sdtui.ui.widgets.in_order import after_typed_keys
 from sdtui.ui.widgets.preview_pane import PreviewPane
+from sdtui.ui.widgets.prompt_editor import PromptEditor
 from sdtui.ui.widgets.server_banner import ServerBanner
+from sdtui.ui.widgets.style_preview import StylePreview
 
 IDLE_GC_DELAY = 1.0  # seconds after a job before the idle full collection
 SAVE_FORM_DELAY = 1.0  # seconds after the last edit before the form is written to disk
 
 
-class MainScreen(Screen[None]):
+class MainScreen(ImageActionsScreen):
     BINDINGS: ClassVar[list[BindingType]] = bindings("main")
 
     def __init__(self, context: AppContext) -> None:
@@ -92,8 +93,10 @@ class MainScreen(Screen[None]):
     @on(TextArea.Changed, "#form TextArea")
     @on(Input.Changed, "#form Input")
     @on(Select.Changed, "#form Select")
+    @on(Checkbox.Changed, "#form Checkbox")
     def _form_changed(self) -> None:
-        self.form_state = self.form.state()
+        self.form_state = state = self.form.state()
+        self.query_one("#styles", StylePreview).set_prompts(state["prompt"], state["negative"])
         if self._save_timer is not None:
             self._save_timer.stop()
         self._save_timer = self.set_timer(SAVE_FORM_DELAY, self.save_form)
@@ -110,7 +113,7 @@ class MainScreen(Screen[None]):
     def _connected(self, message: ServerConnected) -> None:
         facts = message.facts
         self.banner.reason = ""
-        self.form.set_choices(facts.samplers, facts.schedulers, facts.models, facts.model_title)
+        self.form.set_facts(facts)
 
     @on(ServerOffline)
     def _offline(self, message: ServerOffline) -> None:
@@ -202,7 +205,7 @@ class MainScreen(Screen[None]):
             return bool(self.preview.in_view.unsaved) or None
         if action == "cancel_queued":
             return bool(queue.pending) or None
-        return True
+        return self.image_action_allowed(action)
 
     @on(JobMessage)
     def _job_event(self, message: JobMessage) -> None:
@@ -272,17 +275,6 @@ class MainScreen(Screen[None]):
         else:
             self._reuse(ReuseParameters(infotext))
 
-    @on(ReuseParameters)
-    def _reuse(self, message: ReuseParameters) -> None:
-        if not message.infotext:
-            self.notify("This image carries no parameters", severity="warning")
-            return
-        self.form.load_infotext(parse_infotext(message.infotext))
-        if message.rerun:
-            self.action_generate()
-        else:
-            self.notify("Parameters loaded into the form", timeout=2)
-
     # -- the history ----------------------------------------------------------------------------
 
     @on(ShowEntry)
@@ -316,6 +308,13 @@ class MainScreen(Screen[None]):
 
     def action_show_keys(self) -> None:
         self.app.push_screen(KeysDialog(self.context.keys))
+
+    def action_complete_prompt(self) -> None:
+        editor = self.focused if isinstance(self.focused, PromptEditor) else None
+        (editor or self.query_one("#prompt", PromptEditor)).action_complete()
+
+    def action_pick_styles(self) -> None:
+        self.query_one("#styles", StylePreview).pick(self.context.keys, self._form_changed)
 
     def action_png_info(self) -> None:
         self.history.png_info()

@@ -17,7 +17,7 @@ from textual.reactive import reactive
 from textual.widget import Widget
 
 from sdtui.api import ApiError, ErrorKind
-from sdtui.engine.server import ServerFacts
+from sdtui.engine.server import fetch_server_facts
 from sdtui.text import one_line
 from sdtui.ui.context import AppContext
 from sdtui.ui.messages import ModelLoaded, ServerConnected, ServerOffline
@@ -64,31 +64,20 @@ class ConnectionBar(Widget):
 
     @work(exclusive=True, group="connect", exit_on_error=False, description="connecting")
     async def connect(self) -> None:
-        """Learn the server's lists and model; retry calmly while it cannot be reached."""
+        """Learn the server's lists (models, samplers, styles, LoRAs, upscalers, VAEs...) and
+        model; retry calmly while it cannot be reached."""
         client = self.context.client
         attempt = 0
         while True:
             self.state = ConnState.CONNECTING
             try:
-                options = await client.get_options()
-                models = await client.sd_models()
-                samplers = await client.samplers()
-                try:
-                    schedulers = await client.schedulers()
-                except ApiError as exc:
-                    if exc.kind is not ErrorKind.NOT_FOUND:
-                        raise
-                    schedulers = []  # older servers have no schedulers list
+                facts = await fetch_server_facts(client)
             except ApiError as exc:
                 delay = RETRY_DELAYS[min(attempt, len(RETRY_DELAYS) - 1)]
                 attempt += 1
                 self._offline(f"{exc.message} · retrying in {delay:.0f}s")
                 await asyncio.sleep(delay)
                 continue
-            current = options.get("sd_model_checkpoint")
-            facts = ServerFacts(
-                samplers, schedulers, models, current if isinstance(current, str) else None
-            )
             self.context.facts = facts
             self.context.connected = True
             self.model = facts.model_title or ""

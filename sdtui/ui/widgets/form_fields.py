@@ -13,7 +13,13 @@ from textual.widgets import Input, Label, Select
 from sdtui.api import Sampler, Scheduler, SdModel
 from sdtui.engine import limits
 from sdtui.engine.limits import LIMITS
-from sdtui.engine.names import UnknownName, match_sampler, match_scheduler
+from sdtui.engine.names import (
+    UnknownName,
+    match_sampler,
+    match_scheduler,
+    model_short_name,
+    split_checkpoint_title,
+)
 from sdtui.text import one_line
 from sdtui.ui.widgets.in_order import NumberInput
 
@@ -44,12 +50,14 @@ class InRange(Validator):
         return self.success()
 
 
-def number_field(field_id: str, limit_name: str, value: str | None = None) -> ComposeResult:
+def number_field(
+    field_id: str, limit_name: str, value: str | None = None, *, label: str | None = None
+) -> ComposeResult:
     """A label and a number input for one of engine.limits' fields."""
     limit = LIMITS[limit_name]
-    yield Label(limit.label, classes="field-label", id=f"{field_id}-label")
+    yield Label(label or limit.label, classes="field-label", id=f"{field_id}-label")
     yield NumberInput(
-        str(limit.default) if value is None else value,
+        default_text(limit_name) if value is None else value,
         id=field_id,
         compact=True,
         validators=[InRange(limit_name)],
@@ -57,6 +65,10 @@ def number_field(field_id: str, limit_name: str, value: str | None = None) -> Co
         restrict=r"-?[0-9.]*",
         valid_empty=False,
     )
+
+
+def default_text(limit_name: str) -> str:
+    return str(LIMITS[limit_name].default)
 
 
 def read_number(owner: Widget, field_id: str, limit_name: str) -> int | float:
@@ -108,6 +120,9 @@ class ServerSelect(Select[str]):
                 self.clear()
                 return
             if value not in self.offered():
+                found = self._canonical(value) if self._canonical else None
+                value = self.wanted = found or value
+            if value not in self.offered():
                 self.pairs.append((one_line(value, 60), value))
                 self.set_options(self.pairs)
             self.value = value
@@ -119,7 +134,9 @@ class ServerSelect(Select[str]):
         server spells it otherwise), marked when the server does not have it."""
         self.pairs = list(pairs)
         wanted = self.wanted
-        find = canonical or self._canonical
+        if canonical is not None:
+            self._canonical = canonical
+        find = self._canonical
         if wanted and wanted not in self.offered():
             found = find(wanted) if find else None
             if found:
@@ -143,6 +160,23 @@ def model_label(model: SdModel) -> str:
     """A checkpoint as the dropdown lists it: its name, the short hash only when it is known
     (a title's bracketed hash would wrap onto a line of its own in a narrow form)."""
     return one_line(model.model_name or model.title, 80)
+
+
+def model_finder(models: list[SdModel]) -> Callable[[str], str | None]:
+    """The title of the server's checkpoint an infotext names ("name [hash]", a title, a name)."""
+
+    def find(wanted: str) -> str | None:
+        name, short_hash = split_checkpoint_title(wanted)
+        for model in models:
+            hashes = {h for h in (model.hash, split_checkpoint_title(model.title)[1]) if h}
+            if short_hash and short_hash in hashes:
+                return model.title
+        for model in models:
+            if model_short_name(name) in (model_short_name(model.title), model.model_name):
+                return model.title
+        return None
+
+    return find
 
 
 def sampler_finder(samplers: list[Sampler]) -> Callable[[str], str | None]:

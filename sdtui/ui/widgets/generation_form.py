@@ -2,18 +2,25 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
 from textual import on
 from textual.app import ComposeResult
 from textual.containers import Grid, Vertical
 from textual.message import Message
 from textual.validation import ValidationResult
-from textual.widgets import Input, Label, Select, Static
+from textual.widgets import Checkbox, Input, Label, Select, Static
 
-from sdtui.api import GenerationRequest, Sampler, Scheduler, SdModel
+from sdtui.api import GenerationRequest, PromptStyle, Sampler, Scheduler, SdModel
+from sdtui.engine.img2img import SourceImage, fit_size
 from sdtui.engine.limits import LIMITS, SIZE_PRESETS
-from sdtui.images.infotext import Infotext
+from sdtui.engine.reuse import Reused, request_from_infotext
+from sdtui.engine.server import ServerFacts
 from sdtui.text import one_line, strip_control
 from sdtui.ui.actions import KeyMap
+from sdtui.ui.widgets.advanced_section import ADVANCED_FIELDS, AdvancedSection
 from sdtui.ui.widgets.form_fields import (
     FormError,
     ServerSelect,
@@ -24,9 +31,12 @@ from sdtui.ui.widgets.form_fields import (
     scheduler_finder,
     valid_text,
 )
+from sdtui.ui.widgets.hires_section import HIRES_FIELDS, HiresSection
+from sdtui.ui.widgets.img2img_section import IMG2IMG_FIELDS, Img2ImgSection
 from sdtui.ui.widgets.prompt_editor import PromptEditor
+from sdtui.ui.widgets.style_preview import StylePreview
 
-__all__ = ["DEFAULTS", "FIELDS", "FormError", "GenerationForm"]
+__all__ = ["DEFAULTS", "FIELDS", "Filled", "FormError", "GenerationForm"]
 
 # Widget id → the field's name in sdtui.engine.limits (the CLI checks the same ranges).
 FIELDS: dict[str, str] = {
@@ -41,6 +51,20 @@ FIELDS: dict[str, str] = {
 DEFAULTS: dict[str, str] = {
     field_id: str(LIMITS[name].default) for field_id, name in FIELDS.items()
 }
+# Every number field of the form and its sections: they show their range's error as typed.
+CHECKED: dict[str, str] = FIELDS | {
+    field_id: name
+    for table in (HIRES_FIELDS, ADVANCED_FIELDS, IMG2IMG_FIELDS)
+    for field_id, (name, _) in table.items()
+}
+
+
+@dataclass(frozen=True)
+class Filled:
+    """What `apply_infotext` did: the form as it was before (for an undo) and what was read."""
+
+    before: dict[str, str]
+    reused: Reused
 
 
 class GenerationForm(Vertical):
@@ -71,6 +95,8 @@ class GenerationForm(Vertical):
         negative.border_title = "Negative prompt"
         yield prompt
         yield negative
+        yield StylePreview(id="styles")  # the styles row, and what the prompts become
+        yield Img2ImgSection(self.keys.name("clear_init"), id="img2img")
         with Grid(id="settings"):
             for field_id, name in FIELDS.items():
                 yield from number_field(field_id, name)
@@ -89,17 +115,31 @@ class GenerationForm(Vertical):
             yield ServerSelect(id="scheduler", prompt="Automatic")
             yield Label("Model", classes="field-label")
             yield ServerSelect(id="model", prompt="loaded model")
+        yield HiresSection(id="hires")
+        yield AdvancedSection(id="advanced")
         yield Static("", id="form-error")
 
     def _select(self, select_id: str) -> ServerSelect:
         return self.query_one(f"#{select_id}", ServerSelect)
+
+    @property
+    def hires(self) -> HiresSection:
+        return self.query_one(HiresSection)
+
+    @property
+    def advanced(self) -> AdvancedSection:
+        return self.query_one(AdvancedSection)
+
+    @property
+    def img2img(self) -> Img2ImgSection:
+        return self.query_one(Img2ImgSection)
 
     # -- validation -----------------------------------------------------------------------------
 
     @on(Input.Changed)
     def _validated(self, event: Input.Changed) -> None:
         field_id = event.input.id or ""
-        if field_id not in FIELDS:
+        if field_id not in CHECKED:
             return
         result: ValidationResult | None = event.validation_result
         if result is None or result.is_valid:
@@ -140,6 +180,12 @@ class GenerationForm(Vertical):
         )
         request.sampler_name = self._select("sampler").chosen
         request.scheduler = self._select("scheduler").chosen
+        self.advanced.apply(request)
+        request.styles = self.query_one(StylePreview).sent or None
+        if self.img2img.active:
+            # The size fields hold the init image's own size unless typed since (see _init_loaded).
+            return self.img2img.apply(request, size_given=True)
+        self.hires.apply(request)
         return request
 
     def _set_input(self, field_id: str, value: object) -> None:
@@ -164,9 +210,11 @@ class GenerationForm(Vertical):
             value = self._select(select_id).chosen
             if value:
                 data[select_id] = value
+        data |= self.hires.state() | self.advanced.state() | self.img2img.state()
+        data["styles"] = self.query_one(StylePreview).saved
         return data
 
-    def restore(self, data: dict[str, object]) -> None:
+    def restore(self, data: Mapping[str, object]) -> None:
         """Put back what `state()` returned. A value the form would refuse (a field left empty
         mid-edit, a hand-edited file) keeps the field's default: the form comes back valid."""
         texts = {k: v for k, v in data.items() if isinstance(v, str)}
@@ -176,24 +224,61 @@ class GenerationForm(Vertical):
             if valid_text(field, value):
                 self._set_input(field_id, value)
         for select_id in ("sampler", "scheduler"):
-            if texts.get(select_id):
-                self._select(select_id).want(texts[select_id])
+            self._select(select_id).want(texts.get(select_id) or None)
+        self.hires.restore(texts)
+        self.advanced.restore(texts)
+        self.img2img.restore(texts)
+        self.query_one(StylePreview).restore(texts.get("styles"))
 
-    def load_infotext(self, info: Infotext, *, with_seed: bool = True) -> None:
-        """Fill the form from an image's parameters (the web UI's "send to txt2img")."""
-        self._load_prompts(info.prompt, info.negative_prompt)
-        if info.steps is not None:
-            self._set_input("steps", info.steps)
-        if info.cfg_scale is not None:
-            self._set_input("cfg", info.cfg_scale)
-        if with_seed and info.seed is not None:
-            self._set_input("seed", info.seed)
-        if info.width and info.height:
-            self._set_input("width", info.width)
-            self._set_input("height", info.height)
-        if info.sampler:
-            self._select("sampler").want(info.sampler)
-        self._select("scheduler").want(info.scheduler or "Automatic")
+    def fill_request(self, request: GenerationRequest, *, with_seed: bool = True) -> None:
+        """Show every setting of `request` (an image's parameters, as engine.reuse reads them).
+        The batch size and count stay as typed: an image does not say how many were made."""
+        self._load_prompts(request.prompt, request.negative_prompt)
+        values = {"steps": request.steps, "cfg": f"{request.cfg_scale:g}"}
+        values |= {"width": request.width, "height": request.height}
+        if with_seed:
+            values["seed"] = request.seed
+        for field_id, value in values.items():
+            self._set_input(field_id, value)
+        self._select("sampler").want(request.sampler_name)
+        self._select("scheduler").want(request.scheduler or "Automatic")
+        self.hires.fill(request)
+        self.advanced.fill(request)
+        self.query_one(StylePreview).set_picked(request.styles or [])
+
+    def apply_infotext(self, text: str, styles: Sequence[PromptStyle] = ()) -> Filled:
+        """Fill the form from an infotext (a history image's, a pasted one), as the web UI's
+        "Read generation parameters" does; the form as it was comes back for an undo."""
+        before = self.state()
+        reused = request_from_infotext(text, styles=styles)
+        self.fill_request(reused.request)
+        if self.img2img.active:
+            self.img2img.fill(reused.img2img)
+        return Filled(before, reused)
+
+    # -- img2img ----------------------------------------------------------------------------------
+
+    def set_init_image(self, path: Path) -> None:
+        """Make `path` the init image (read in a thread): the form sends img2img from then on."""
+        self.img2img.set_init(path)
+
+    def clear_init_image(self) -> bool:
+        """Back to txt2img; False when there was no init image."""
+        cleared = self.img2img.clear()
+        self.set_class(False, "-img2img")
+        return cleared
+
+    @on(Img2ImgSection.Loaded)
+    def _init_loaded(self, event: Img2ImgSection.Loaded) -> None:
+        self.set_class(True, "-img2img")
+        if event.fill_size:
+            width, height = fit_size(event.image.width, event.image.height)
+            self._set_input("width", width)
+            self._set_input("height", height)
+
+    @property
+    def init_image(self) -> SourceImage | None:
+        return self.img2img.init
 
     def set_seed(self, seed: int) -> None:
         self._set_input("seed", seed)
@@ -210,13 +295,16 @@ class GenerationForm(Vertical):
             self._set_input("width", width)
             self._set_input("height", height)
 
-    @on(Input.Changed, "#width, #height")
+    @on(Input.Changed, "#width, #height, #hr-scale, #hr-width, #hr-height")
+    @on(Checkbox.Changed, "#hr-enable")
     def _size_typed(self) -> None:
-        """The preset shows the size in the fields (or "custom"), whatever changed them."""
+        """The preset shows the size in the fields (or "custom"), whatever changed them; the
+        hires fix shows the size it makes of it."""
         try:
             size = (int(self._value("width")), int(self._value("height")))
         except FormError:
             size = (0, 0)
+        self.hires.show_size(*size)
         preset: Select[tuple[int, int]] = self.query_one("#size-preset", Select)
         with self.prevent(Select.Changed):
             if size in SIZE_PRESETS:
@@ -248,6 +336,13 @@ class GenerationForm(Vertical):
         model = self._select("model")
         model.wanted = current_model
         model.offer([(model_label(m), m.title) for m in models])
+
+    def set_facts(self, facts: ServerFacts) -> None:
+        """Every list the server offers: samplers, schedules, models, upscalers, VAEs."""
+        self.set_choices(facts.samplers, facts.schedulers, facts.models, facts.model_title)
+        self.hires.set_facts(facts)
+        self.advanced.set_facts(facts)
+        self.query_one(StylePreview).set_offered(facts.styles)
 
     def set_current_model(self, title: str | None) -> None:
         self._select("model").pick_if_offered(title)

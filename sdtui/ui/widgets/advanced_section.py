@@ -1,0 +1,154 @@
+"""The rest of the web UI's txt2img tab, folded away: variation seed, clip skip, face restoration,
+tiling, the refiner and the VAE.
+
+Its title says what is not at the server's default ("More: clip skip 2, VAE"), so a setting
+that changes every image is never hidden without a word.
+"""
+
+from __future__ import annotations
+
+from textual import on
+from textual.app import ComposeResult
+from textual.containers import Grid, Horizontal, Vertical
+from textual.widgets import Checkbox, Collapsible, Input, Label, Select
+
+from sdtui.api import GenerationRequest
+from sdtui.engine.server import ServerFacts
+from sdtui.text import one_line, strip_control
+from sdtui.ui.widgets.form_fields import (
+    ServerSelect,
+    default_text,
+    model_finder,
+    model_label,
+    number_field,
+    read_number,
+    valid_text,
+)
+
+ADVANCED_FIELDS: dict[str, tuple[str, str]] = {
+    "subseed": ("subseed", "Var. seed"),
+    "subseed-strength": ("subseed_strength", "Var. str."),
+    "clip-skip": ("clip_skip", "Clip skip"),
+    "refiner-switch": ("refiner_switch_at", "Switch at"),
+}
+CHECKS = {"restore-faces": "Restore faces", "tiling": "Tiling"}
+SELECTS = ("refiner", "vae")
+TITLE = "More settings"
+
+
+class AdvancedSection(Vertical):
+    def compose(self) -> ComposeResult:
+        with Collapsible(title=TITLE, collapsed=True, id="more"):
+            with Grid(id="more-fields"):
+                for field_id, (name, label) in ADVANCED_FIELDS.items():
+                    if field_id == "refiner-switch":
+                        yield Label("Refiner", classes="field-label")
+                        yield ServerSelect(id="refiner", prompt="none")
+                    yield from number_field(field_id, name, label=label)
+                # Kept apart from the variation fields: the grid puts them side by side.
+                yield Label("VAE", classes="field-label", id="vae-label")
+                yield ServerSelect(id="vae", prompt="server's choice")
+            with Horizontal(id="more-checks"):
+                for check_id, label in CHECKS.items():
+                    yield Checkbox(label, id=check_id, compact=True)
+
+    def on_mount(self) -> None:
+        self._summarise()
+
+    def _select(self, select_id: str) -> ServerSelect:
+        return self.query_one(f"#{select_id}", ServerSelect)
+
+    def _number(self, field_id: str) -> int | float:
+        return read_number(self, field_id, ADVANCED_FIELDS[field_id][0])
+
+    def _checked(self, check_id: str) -> bool:
+        return self.query_one(f"#{check_id}", Checkbox).value
+
+    # -- the title says what differs ------------------------------------------------------------
+
+    @on(Input.Changed)
+    @on(Checkbox.Changed)
+    @on(Select.Changed)
+    def _summarise(self) -> None:
+        parts = []
+        values = {f: self.query_one(f"#{f}", Input).value.strip() for f in ADVANCED_FIELDS}
+        try:
+            if float(values["subseed-strength"] or 0) > 0:
+                parts.append("variation")
+        except ValueError:
+            pass
+        if values["clip-skip"] not in ("", "1"):
+            parts.append(f"clip skip {values['clip-skip']}")
+        parts += [label.lower() for check_id, label in CHECKS.items() if self._checked(check_id)]
+        if self._select("refiner").chosen:
+            parts.append("refiner")
+        if self._select("vae").chosen:
+            parts.append("VAE")
+        self.query_one(Collapsible).title = f"More: {', '.join(parts)}" if parts else TITLE
+
+    # -- the request ----------------------------------------------------------------------------
+
+    def apply(self, request: GenerationRequest) -> None:
+        strength = float(self._number("subseed-strength"))
+        subseed = int(self._number("subseed"))
+        if strength > 0:
+            request.subseed = subseed
+            request.subseed_strength = strength
+        clip_skip = int(self._number("clip-skip"))
+        request.clip_skip = clip_skip if clip_skip > 1 else None
+        request.restore_faces = True if self._checked("restore-faces") else None
+        request.tiling = True if self._checked("tiling") else None
+        refiner = self._select("refiner").chosen
+        switch = float(self._number("refiner-switch"))
+        if refiner:
+            request.refiner_checkpoint = refiner
+            request.refiner_switch_at = switch
+        vae = self._select("vae").chosen
+        if vae:
+            request.override_settings = {**(request.override_settings or {}), "sd_vae": vae}
+
+    def fill(self, request: GenerationRequest) -> None:
+        values: dict[str, object] = {
+            "subseed": request.subseed if request.subseed_strength else -1,
+            "subseed-strength": request.subseed_strength or 0.0,
+            "clip-skip": request.clip_skip or 1,
+            "refiner-switch": request.refiner_switch_at or 0.8,
+        }
+        for field_id, value in values.items():
+            self.query_one(f"#{field_id}", Input).value = str(value)
+        self.query_one("#restore-faces", Checkbox).value = bool(request.restore_faces)
+        self.query_one("#tiling", Checkbox).value = bool(request.tiling)
+        self._select("refiner").want(request.refiner_checkpoint)
+        vae = (request.override_settings or {}).get("sd_vae")
+        self._select("vae").want(vae if isinstance(vae, str) and vae != "Automatic" else None)
+
+    # -- across restarts ------------------------------------------------------------------------
+
+    def state(self) -> dict[str, str]:
+        data = {f: self.query_one(f"#{f}", Input).value for f in ADVANCED_FIELDS}
+        data |= {c: "1" if self._checked(c) else "" for c in CHECKS}
+        data |= {s: self._select(s).chosen or "" for s in SELECTS}
+        return data
+
+    def restore(self, texts: dict[str, str]) -> None:
+        for field_id, (name, _) in ADVANCED_FIELDS.items():
+            value = strip_control(texts.get(field_id, ""), keep_newlines=False).strip()
+            self.query_one(f"#{field_id}", Input).value = (
+                value if valid_text(name, value) else default_text(name)
+            )
+        for check_id in CHECKS:
+            self.query_one(f"#{check_id}", Checkbox).value = bool(texts.get(check_id))
+        for select_id in SELECTS:
+            self._select(select_id).want(texts.get(select_id) or None)
+
+    def set_facts(self, facts: ServerFacts) -> None:
+        self._select("refiner").offer(
+            [(model_label(m), m.title) for m in facts.models], model_finder(facts.models)
+        )
+        vaes = [(one_line(v.model_name, 60), v.model_name) for v in facts.vaes]
+        vae = self._select("vae")
+        vae.offer(vaes)
+        # A server without VAEs to pick (sd.cpp, KoboldCpp) gets no VAE row.
+        shown = bool(vaes) or vae.chosen is not None
+        vae.display = shown
+        self.query_one("#vae-label").display = shown
