@@ -261,7 +261,12 @@ def test_search_words_are_prefixes_and_all_must_match(tmp_path: Path, db: Path) 
     for text in ("cat AND", "NOT cat", "prompt:cat", "cat -dog", "NEAR(cat sitting)"):
         assert search(text) == []  # every word is looked for, none is an operator
     assert index.count(HistoryQuery(text="cat")) == 3  # the grid too
-    assert fts_match("cat's") == '"cat"* "s"*'
+    assert fts_match("cat's") == '"cat"*'  # a single letter beside longer words narrows nothing
+    assert fts_match("a cat sitt") == '"cat"* "sitt"*'
+    assert fts_match("a") == '"a"*' and fts_match("x y") == '"x"* "y"*'
+    assert search("a cat sitt") == search("cat sitt")
+    alone = search("a")  # a single letter on its own is still looked for
+    assert "a dog running on the beach" in alone and "cats sitting in the snow" not in alone
     assert fts_match("...") is None
     index.close()
 

@@ -28,7 +28,7 @@ import sqlite3
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -53,7 +53,7 @@ __all__ = [
 
 APP_NAME = "sdtui"
 #: Bumped whenever the tables change: an index of another version is rebuilt from the files.
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 #: Every this many scans in one process, every directory is listed and every file stat-ed again.
 FULL_SCAN_EVERY = 12
 #: A directory changed this recently (seconds) is listed again on the next scan.
@@ -97,7 +97,8 @@ CREATE TABLE images (
     infotext TEXT NOT NULL
 );
 CREATE INDEX images_dir ON images(dir);
-CREATE INDEX images_created ON images(created, id);
+-- In list order, with the root beside: listing a root's ids never reads the table.
+CREATE INDEX images_created ON images(created, id, root);
 CREATE VIRTUAL TABLE images_fts USING fts5(
     prompt, negative_prompt, content='images', content_rowid='id', prefix='2 3',
     tokenize='unicode61 remove_diacritics 2'
@@ -254,10 +255,15 @@ ProgressCallback = Callable[[int, int | None], None]
 
 def fts_match(text: str) -> str | None:
     """An FTS5 query for `text`: every word must appear as a prefix of a prompt word. None when
-    `text` has no word at all. Quotes keep FTS5 syntax (AND, NEAR, `-`, `:`) out of user input."""
+    `text` has no word at all. Quotes keep FTS5 syntax (AND, NEAR, `-`, `:`) out of user input.
+    Single letters are left out beside longer words: "a" starts a word in nearly every prompt,
+    so it narrows nothing and costs a scan of every row."""
     words = _WORD.findall(text)
     if not words:
         return None
+    telling = [word for word in words if len(word) > 1 or not word.isalpha()]
+    if telling:
+        words = telling
     return " ".join(f'"{word}"*' for word in words)
 
 
@@ -826,6 +832,9 @@ class HistoryIndex:
 
     def query(self, query: HistoryQuery) -> list[IndexRow]:
         """The images matching `query`, newest (or oldest) first, at most `query.limit`."""
+        if fts_match(query.text) is not None:
+            # Sorting the matches' ids and then reading the rows wanted beats sorting whole rows.
+            return self.rows(self.query_ids(query))
         where, params = self._where(query)
         direction = "DESC" if query.newest_first else "ASC"
         return self._rows_where(
@@ -853,6 +862,9 @@ class HistoryIndex:
 
     def count(self, query: HistoryQuery) -> int:
         """How many images match `query` (its limit is ignored)."""
+        if fts_match(query.text) is not None:
+            # Counting the matches' ids beats the planner's pick (a scan of the whole list).
+            return len(self.query_ids(replace(query, limit=None)))
         where, params = self._where(query)
         return int(self._fetch(f"SELECT count(*) FROM images WHERE {where}", params)[0][0])
 
