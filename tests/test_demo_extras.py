@@ -212,6 +212,20 @@ def test_an_unknown_upscaler_is_the_real_assertion_error(client: httpx.Client) -
     assert ignored.status_code == 200
 
 
+def test_impossible_sizes_are_server_errors_not_a_hang(client: httpx.Client) -> None:
+    huge = client.post(
+        SINGLE, json={"image": b64(source_png()), "upscaler_1": "Lanczos", "upscaling_resize": 500}
+    )
+    assert huge.status_code == 500 and huge.json()["error"] == "_ArrayMemoryError"
+    assert huge.json()["errors"].startswith("Unable to allocate ")
+    tiny = client.post(
+        SINGLE,
+        json={"image": b64(source_png()), "upscaler_1": "Lanczos", "upscaling_resize": 0.01},
+    )
+    assert tiny.status_code == 500
+    assert tiny.json()["errors"] == "height and width must be > 0"
+
+
 def test_bad_images_are_the_real_500(client: httpx.Client) -> None:
     for image in ("not base64 at all", "", b64(b"GIF89a but not really")):
         response = client.post(SINGLE, json={"image": image, "upscaler_1": "Lanczos"})
@@ -304,29 +318,33 @@ def test_jpeg_samples_carry_only_the_parameters(client: httpx.Client) -> None:
 
 
 def test_extras_wait_in_the_generation_queue(slow_demo: DemoServer) -> None:
-    """The web UI runs extras under the same FIFO lock as txt2img."""
-    finished: dict[str, float] = {}
+    """The web UI runs extras under the same FIFO lock as txt2img: an extras request sent while
+    a job samples is answered only once that job is done."""
+    ended: dict[str, float] = {}
 
-    def txt2img() -> None:
+    def post(name: str, path: str, body: dict[str, Any]) -> None:
         with httpx.Client(base_url=slow_demo.url, timeout=30) as http:
-            body = {"prompt": "x", "width": 64, "height": 64, "steps": 12}
-            assert http.post(f"{API}/txt2img", json=body).status_code == 200
-        finished["txt2img"] = time.monotonic()
+            assert http.post(path, json=body).status_code == 200
+        ended[name] = time.monotonic()
 
-    worker = threading.Thread(target=txt2img)
-    worker.start()
+    job = {"prompt": "x", "width": 64, "height": 64, "steps": 30}  # 1.5 s of sampling
+    txt2img = threading.Thread(target=post, args=("txt2img", f"{API}/txt2img", job))
+    extras = threading.Thread(
+        target=post,
+        args=("extras", SINGLE, {"image": b64(source_png()), "upscaler_1": "Lanczos"}),
+    )
+    txt2img.start()
     with httpx.Client(base_url=slow_demo.url, timeout=30) as http:
         deadline = time.monotonic() + 10
-        while http.get(f"{API}/progress").json()["state"]["job_count"] == 0:
+        while http.get(f"{API}/progress").json()["state"]["sampling_step"] < 1:
             assert time.monotonic() < deadline
-            time.sleep(0.01)
-        response = http.post(SINGLE, json={"image": b64(source_png()), "upscaler_1": "Lanczos"})
-        finished["extras"] = time.monotonic()
-        state = http.get(f"{API}/progress").json()["state"]
-    worker.join()
-    assert response.status_code == 200
-    assert finished["extras"] >= finished["txt2img"]
-    assert state["job"] == "" and state["job_count"] == 0
+            time.sleep(0.005)
+    extras.start()
+    extras.join()
+    txt2img.join()
+    assert set(ended) == {"txt2img", "extras"}
+    # Without the queue the extras would be back more than a second before the job.
+    assert ended["txt2img"] - ended["extras"] < 0.5
 
 
 def test_show_extras_results_is_accepted_and_the_image_still_comes(client: httpx.Client) -> None:

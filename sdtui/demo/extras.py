@@ -29,6 +29,7 @@ from sdtui.images.infotext import format_infotext_value
 __all__ = [
     "EXTRAS_BATCH_FIELDS",
     "EXTRAS_SINGLE_FIELDS",
+    "MAX_UPSCALE_PIXELS",
     "Extras",
     "postprocess",
 ]
@@ -94,6 +95,8 @@ def _within(value: float, bound: str, limit: float) -> bool:
     return value > limit
 
 
+#: Output pixels above this do not fit in the demo's memory (the real server's numpy error).
+MAX_UPSCALE_PIXELS = 8192 * 8192
 # Seconds a model upscaler spends per output megapixel, in units of the server's step delay.
 _MODEL_STEPS_PER_MEGAPIXEL = 8
 
@@ -198,7 +201,16 @@ class _Upscaler:
     def upscale(self, image: Image.Image, scale: float) -> Image.Image:
         """``Upscaler.upscale``: the result is the scaled size rounded down to a multiple of 8."""
         dest = (int((image.width * scale) // 8 * 8), int((image.height * scale) // 8 * 8))
-        dest = (max(dest[0], 1), max(dest[1], 1))
+        if dest[0] <= 0 or dest[1] <= 0:
+            raise ApiError(500, "ValueError", errors="height and width must be > 0")
+        if dest[0] * dest[1] > MAX_UPSCALE_PIXELS:
+            gib = dest[0] * dest[1] * 3 / 2**30
+            raise ApiError(
+                500,
+                "_ArrayMemoryError",
+                errors=f"Unable to allocate {gib:.2f} GiB for an array with shape "
+                f"({dest[1]}, {dest[0]}, 3) and data type uint8",
+            )
         if self.model:
             # A model upscales by its own factor and is resized to the target: one Lanczos pass
             # and a sharpening stand in for it, with the time a model takes.
