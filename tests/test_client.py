@@ -388,7 +388,7 @@ async def test_fetch_server_facts_reads_every_list(demo_server: Any) -> None:
     assert facts.samplers and facts.schedulers and facts.models
     assert facts.styles and facts.loras and facts.embeddings and facts.vaes
     assert "Lanczos" in {u.name for u in facts.upscalers}
-    assert facts.hires_upscalers[0] == "Latent" and "None" not in facts.hires_upscalers
+    assert facts.hires_upscalers[0] == "Latent" and facts.hires_upscalers[6] == "None"
     assert "R-ESRGAN 4x+" in facts.hires_upscalers
     other = facts.models[-1].title
     moved = facts.with_model(other)

@@ -226,6 +226,13 @@ def test_impossible_sizes_are_server_errors_not_a_hang(client: httpx.Client) -> 
     assert tiny.json()["errors"] == "height and width must be > 0"
 
 
+def test_the_routes_take_post_only(client: httpx.Client) -> None:
+    for path in (SINGLE, BATCH):
+        response = client.get(path)
+        assert response.status_code == 405
+        assert response.json() == {"detail": "Method Not Allowed"}
+
+
 def test_bad_images_are_the_real_500(client: httpx.Client) -> None:
     for image in ("not base64 at all", "", b64(b"GIF89a but not really")):
         response = client.post(SINGLE, json={"image": image, "upscaler_1": "Lanczos"})

@@ -64,10 +64,10 @@ class ServerFacts:
 
     @property
     def hires_upscalers(self) -> list[str]:
-        """What the hires fix's upscaler choice offers, in the web UI's order: the latent modes,
-        then the upscalers (less "None", which the hires fix does not take)."""
+        """What the hires fix's upscaler choice offers, as the web UI's dropdown does: the
+        latent modes, then every upscaler ("None" resizes the first pass with Lanczos)."""
         names = [*self.latent_upscale_modes]
-        names += [u.name for u in self.upscalers if u.name and u.name != "None"]
+        names += [u.name for u in self.upscalers if u.name]
         return list(dict.fromkeys(names))
 
 
