@@ -515,3 +515,23 @@ def test_since_until_use_local_time(tmp_path: Path, db: Path) -> None:
     assert titles(index, HistoryQuery(since=day, until=day + timedelta(days=1))) == ["late"]
     assert titles(index, HistoryQuery(since=day + timedelta(days=1))) == []
     index.close()
+
+
+def test_a_linked_root_is_followed_but_no_link_inside_it(tmp_path: Path, db: Path) -> None:
+    real = tmp_path / "data" / "pictures"
+    write(real / DAY / "a.png", png_bytes(infotext("alpha", 1)))
+    elsewhere = tmp_path / "elsewhere"
+    write(elsewhere / "b.png", png_bytes(infotext("linked in", 2)))
+    (real / "link").symlink_to(elsewhere, target_is_directory=True)
+    (real / DAY / "c.png").symlink_to(elsewhere / "b.png")
+    age_folders(tmp_path)
+    root = tmp_path / "pictures"
+    root.symlink_to(real, target_is_directory=True)
+    os.utime(root, (1e9, 1e9), follow_symlinks=False)  # the link itself never changes
+    index = HistoryIndex([root], db_path=db, full_every=1000)
+    index.scan()
+    assert titles(index) == ["alpha"]
+    write(real / "d.png", png_bytes(infotext("in the linked root", 3)))  # moves real's mtime
+    assert index.scan().added == 1
+    assert sorted(titles(index)) == ["alpha", "in the linked root"]
+    index.close()

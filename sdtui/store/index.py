@@ -599,7 +599,9 @@ class HistoryIndex:
         while stack:
             folder, parent = stack.pop()
             try:
-                stat = os.stat(folder, follow_symlinks=False)
+                # The root itself may be a link (~/Pictures -> /data/pictures); nothing inside
+                # it is followed (sub-folders are listed with follow_symlinks=False).
+                stat = os.stat(folder, follow_symlinks=folder == root)
             except OSError:
                 continue  # gone (or unreadable): its rows go below
             seen.add(folder)
