@@ -45,6 +45,11 @@ NO_MATCH = "No image matches this search."
 class HistoryPanel(EntryActions):
     BINDINGS: ClassVar[list[BindingType]] = bindings("history")
 
+    DEFAULT_CSS = """
+    HistoryPanel > #history-status { height: auto; max-height: 2; color: $text-warning; }
+    HistoryPanel > #history-folder { height: 1; color: $text-muted; }
+    """
+
     def __init__(self, context: AppContext, *, id: str | None = None) -> None:
         super().__init__(id=id)
         self.context = context
