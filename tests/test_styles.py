@@ -191,3 +191,28 @@ async def test_a_server_without_styles(
         assert app.screen is app.main
         assert "This server lists no styles" in notifications(app)
         assert app.main.form.to_request().styles is None
+
+
+async def test_keys_that_arrive_together_tick_what_they_reached() -> None:
+    """space and down read in one go (tmux replaying input) tick the style space was pressed on."""
+    from textual import events
+    from textual.app import App
+
+    from sdtui.api import PromptStyle
+
+    picked: list[list[str] | None] = []
+
+    class Host(App[None]):
+        def on_mount(self) -> None:
+            styles = [PromptStyle("A", "a"), PromptStyle("B", "b"), PromptStyle("C", "c")]
+            self.push_screen(StylesDialog(styles, []), picked.append)
+
+    app = Host()
+    async with app.run_test() as pilot:
+        await pilot.pause()
+        burst = [("down", None), ("space", " "), ("down", None), ("space", " ")]
+        burst += [("up", None), ("up", None), ("space", " "), ("enter", None)]
+        for name, character in burst:
+            app.post_message(events.Key(name, character))
+        await wait_for(pilot, lambda: bool(picked))
+    assert picked == [["B", "C", "A"]]

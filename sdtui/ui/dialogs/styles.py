@@ -29,6 +29,13 @@ class StyleList(SelectionList[str]):
 
     BINDINGS: ClassVar[list[BindingType]] = bindings("styles")
 
+    def action_select(self) -> None:
+        # SelectionList ticks the option highlighted when its OptionSelected message is handled:
+        # with keys that arrive together (space, down) that is already the next one. Tick the
+        # option highlighted now, when the key is read.
+        if self.highlighted is not None:
+            self.toggle(self.get_option_at_index(self.highlighted))
+
     def action_apply(self) -> None:
         screen = self.screen
         if isinstance(screen, StylesDialog):
@@ -84,13 +91,17 @@ class StylesDialog(ModalScreen[list[str] | None]):
         self._show_style(next(iter(self.offered), None))
 
     @on(SelectionList.SelectionToggled)
-    def _toggled(self, event: SelectionList.SelectionToggled[str]) -> None:
-        name = event.selection.value
-        if name in self.order:
-            self.order.remove(name)
-        else:
-            self.order.append(name)
+    def _toggled(self) -> None:
+        self._sync_order()
         self._show_order()
+
+    def _sync_order(self) -> None:
+        """The ticked styles in the order they were ticked, read from the list as it is now
+        (an enter read with the keys before it must not wait for their messages)."""
+        ticked = self.query_one(StyleList).selected
+        self.order = [n for n in self.order if n in ticked] + [
+            n for n in ticked if n not in self.order
+        ]
 
     @on(SelectionList.SelectionHighlighted)
     def _highlighted(self, event: SelectionList.SelectionHighlighted[str]) -> None:
@@ -116,6 +127,7 @@ class StylesDialog(ModalScreen[list[str] | None]):
         self.query_one("#style-text", Static).update(text)
 
     def apply(self) -> None:
+        self._sync_order()
         self.dismiss([*self.order, *self.kept])
 
     def action_cancel(self) -> None:
