@@ -89,11 +89,12 @@ def write(path: Path, data: bytes, mtime: float | None = None) -> Path:
 
 
 def age_folders(root: Path, seconds: float = 60.0) -> None:
-    """Move the mtime of every folder changed in the last few seconds into the past, as if
-    written a while ago (a scan trusts a folder's mtime only once it is a couple of seconds
-    old). Folders aged before are left as they are."""
+    """Move the mtime of every folder and file changed in the last few seconds into the past,
+    as if written a while ago (a scan trusts an mtime only once it is a couple of seconds old).
+    What was aged before is left as it is."""
     recent = time.time() - 10
-    for dirpath, _dirs, _files in os.walk(root):
-        stat = os.stat(dirpath)
-        if stat.st_mtime > recent:
-            os.utime(dirpath, (stat.st_atime, stat.st_mtime - seconds))
+    for dirpath, _dirs, files in os.walk(root):
+        for path in [*(os.path.join(dirpath, name) for name in files), dirpath]:
+            stat = os.stat(path, follow_symlinks=False)
+            if stat.st_mtime > recent and not os.path.islink(path):
+                os.utime(path, (stat.st_atime, stat.st_mtime - seconds))

@@ -13,7 +13,7 @@ import pytest
 from sdtui.cli import main
 from sdtui.cli_history import DateError, parse_date
 from sdtui.store.index import HistoryIndex
-from tests.history_files import exif_image_bytes, infotext, png_bytes, write
+from tests.history_files import age_folders, exif_image_bytes, infotext, png_bytes, write
 
 DAY = "2026-11-30"
 
@@ -198,6 +198,7 @@ def test_a_rebuild_says_so_in_one_line_on_stderr(
 ) -> None:
     for n in range(200):
         write(out / "many" / f"{n}.png", png_bytes(infotext(f"filler {n}", n)))
+    age_folders(out)
     status, text, err = run(capsys, "--out", str(out), "--json", "-n", "1")
     assert status == 0 and len(json.loads(text)) == 1
     assert err == "sdtui: indexing the history index from 225 images\n"

@@ -535,3 +535,25 @@ def test_a_linked_root_is_followed_but_no_link_inside_it(tmp_path: Path, db: Pat
     assert index.scan().added == 1
     assert sorted(titles(index)) == ["alpha", "in the linked root"]
     index.close()
+
+
+def test_a_file_still_being_written_is_read_again(tmp_path: Path, db: Path) -> None:
+    """The web UI writes its files in place: a scan may catch one half written. Anything that
+    changed within the last couple of seconds is read again on the next scan, even if its size,
+    its mtime and its folder's mtime all look the same by then (coarse clocks)."""
+    out = tmp_path / "out"
+    full = png_bytes(infotext("finished at last", 1))
+    target = write(out / DAY / "00001-1.png", full[:33])  # signature and IHDR so far
+    index = HistoryIndex([out], db_path=db, full_every=1000)
+    index.scan()
+    assert titles(index) == ["00001-1.png"]
+    stat, folder = target.stat(), os.stat(out / DAY)
+    target.write_bytes(full)
+    os.utime(target, ns=(stat.st_atime_ns, stat.st_mtime_ns))
+    os.utime(out / DAY, ns=(folder.st_atime_ns, folder.st_mtime_ns))
+    assert index.scan().updated == 1
+    assert titles(index) == ["finished at last"]
+    age_folders(out)
+    index.scan()
+    assert index.scan().dirs_read == 0  # settled: trusted from now on
+    index.close()

@@ -315,6 +315,7 @@ class _Pending:
     size: int
     mtime_ns: int
     known: bool
+    racy: bool = False  # changed just now: perhaps still being written, so read again later
 
 
 class HistoryIndex:
@@ -393,7 +394,8 @@ class HistoryIndex:
         try:
             yield conn
         except BaseException:
-            conn.execute("ROLLBACK")
+            with contextlib.suppress(sqlite3.Error):  # already rolled back (a full disk...)
+                conn.execute("ROLLBACK")
             raise
         conn.execute("COMMIT")
 
@@ -612,6 +614,7 @@ class HistoryIndex:
             files: dict[str, tuple[int, int]] = {}
             subdirs: list[str] = []
             temps = False
+            racy = now - stat.st_mtime_ns / 1e9 <= RACY_SECONDS
             try:
                 with os.scandir(folder) as entries:
                     for entry in entries:
@@ -626,6 +629,8 @@ class HistoryIndex:
                             elif is_image_name(name) and entry.is_file(follow_symlinks=False):
                                 st = entry.stat(follow_symlinks=False)
                                 files[entry.path] = (st.st_size, st.st_mtime_ns)
+                                if now - st.st_mtime_ns / 1e9 <= RACY_SECONDS:
+                                    racy = True  # perhaps still being written: look again
                         except OSError:
                             continue
             except OSError:
@@ -643,10 +648,21 @@ class HistoryIndex:
             for path, (size, mtime_ns) in files.items():
                 old = rows.get(path)
                 if old != (size, mtime_ns):
-                    pending.append(_Pending(path, folder, root, size, mtime_ns, old is not None))
+                    pending.append(
+                        _Pending(
+                            path,
+                            folder,
+                            root,
+                            size,
+                            mtime_ns,
+                            old is not None,
+                            now - mtime_ns / 1e9 <= RACY_SECONDS,
+                        )
+                    )
             removed_paths.extend(path for path in rows if path not in files)
-            trusted = now - stat.st_mtime_ns / 1e9 > RACY_SECONDS
-            dir_rows.append((folder, root, parent, stat.st_mtime_ns if trusted else -1, len(files)))
+            # A folder (or a file in it) changed just now may change again within the same
+            # clock tick without its mtime moving: it is listed again on the next scan.
+            dir_rows.append((folder, root, parent, -1 if racy else stat.st_mtime_ns, len(files)))
             stack.extend((sub, folder) for sub in subdirs)
         return read, [path for path in known if path not in seen]
 
@@ -677,6 +693,8 @@ class HistoryIndex:
         except UnreadableImage:
             # Still listed (so it can be seen and deleted), with nothing but its name.
             meta = ImageMetadata(None, None, "")
+        except Exception:  # a decoder's surprise must not stop a scan of 100,000 files
+            meta = ImageMetadata(None, None, "")
         mtime = item.mtime_ns / 1e9
         info = parse_infotext(meta.infotext) if meta.infotext else None
         prompt = info.prompt if info else ""
@@ -687,7 +705,7 @@ class HistoryIndex:
             item.dir,
             item.root,
             item.size,
-            item.mtime_ns,
+            -1 if item.racy else item.mtime_ns,  # -1: unknown, read again on the next listing
             mtime,
             _created(item.path, mtime),
             _title(prompt, os.path.basename(item.path)),
