@@ -13,27 +13,36 @@ from dataclasses import fields
 from pathlib import Path
 from typing import Any
 
-from sdtui.api import GenerationRequest
+from sdtui.api import GenerationRequest, Img2ImgRequest
 
 _REQUEST_FIELDS = {f.name: f for f in fields(GenerationRequest)}
+_IMG2IMG_FIELDS = {f.name: f for f in fields(Img2ImgRequest)}
+_MODE = "mode"  # "img2img" for an img2img job (its init image travels with it, as base64)
 
 
 def request_to_dict(request: GenerationRequest) -> dict[str, Any]:
     """The request's fields that differ from the defaults (force_task_id is per attempt)."""
-    default = GenerationRequest()
-    return {
+    img2img = isinstance(request, Img2ImgRequest)
+    default = Img2ImgRequest() if img2img else GenerationRequest()
+    names = _IMG2IMG_FIELDS if img2img else _REQUEST_FIELDS
+    data = {
         name: getattr(request, name)
-        for name in _REQUEST_FIELDS
+        for name in names
         if name != "force_task_id" and getattr(request, name) != getattr(default, name)
     }
+    if img2img:
+        data[_MODE] = "img2img"
+    return data
 
 
 def request_from_dict(data: dict[str, Any]) -> GenerationRequest:
     """The request `request_to_dict` described; unknown keys are ignored, wrong types raise
     ValueError."""
-    request = GenerationRequest()
+    img2img = data.get(_MODE) == "img2img"
+    request = Img2ImgRequest() if img2img else GenerationRequest()
+    names = _IMG2IMG_FIELDS if img2img else _REQUEST_FIELDS
     for name, value in data.items():
-        if name not in _REQUEST_FIELDS or name == "force_task_id":
+        if name not in names or name == "force_task_id":
             continue
         default = getattr(request, name)
         if default is not None and value is not None:
@@ -43,6 +52,8 @@ def request_from_dict(data: dict[str, Any]) -> GenerationRequest:
             if not isinstance(value, expected):
                 raise ValueError(f"'{name}' has the wrong type")
         setattr(request, name, value)
+    if isinstance(request, Img2ImgRequest) and not request.init_images:
+        raise ValueError("an img2img job without its init image")
     return request
 
 

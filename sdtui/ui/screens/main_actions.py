@@ -45,8 +45,8 @@ class ImageActionsScreen(Screen[None]):
         """The highlighted history entry's file when the history has focus, else the image in
         view's."""
         if self.history.list_view.has_focus:
-            entry = self.history.selected_entry
-            return entry.path if entry is not None else None
+            row = self.history.selected_row
+            return row.path if row is not None else None
         shown = self.preview.in_view.current
         return shown.path if shown is not None else None
 
@@ -76,7 +76,8 @@ class ImageActionsScreen(Screen[None]):
 
     def fill_from(self, text: str, done: str) -> None:
         """Fill the form from an infotext, keeping the form as it was for the undo key."""
-        filled = self.form.apply_infotext(text)
+        # The server's styles found in the prompt come back as picked styles, as in the web UI.
+        filled = self.form.apply_infotext(text, self.context.facts.styles)
         self.fill_undo = filled.before
         self.refresh_bindings()
         lines = [f"{done} · {self._key('undo_fill')} undoes"]
@@ -103,7 +104,7 @@ class ImageActionsScreen(Screen[None]):
     def rerun(self, text: str) -> None:
         """One image like the one the infotext describes, on its model; the form is left as
         it is (its batch count too)."""
-        reused = request_from_infotext(text)
+        reused = request_from_infotext(text, styles=self.context.facts.styles)
         request = reused.request
         model, missing = self._model_of(reused)
         if model and model != self.context.facts.model_title:
