@@ -161,7 +161,7 @@ class _Progress:
         if total is None or (total < PROGRESS_FROM and self.rebuilt != "corrupt"):
             return
         verb = {"corrupt": "rebuilding", "version": "rebuilding"}.get(
-            self.rebuilt or "", "indexing"
+            self.rebuilt or "", "building"
         )
         if self.tty:
             sys.stderr.write(f"\r\x1b[2Ksdtui: {verb} the history index: {done}/{total} images")

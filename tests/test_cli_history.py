@@ -201,7 +201,7 @@ def test_a_rebuild_says_so_in_one_line_on_stderr(
     age_folders(out)
     status, text, err = run(capsys, "--out", str(out), "--json", "-n", "1")
     assert status == 0 and len(json.loads(text)) == 1
-    assert err == "sdtui: indexing the history index from 225 images\n"
+    assert err == "sdtui: building the history index from 225 images\n"
     status, _, err = run(capsys, "--out", str(out), "--json", "-n", "1")
     assert err == ""  # nothing to read the second time
     db = HistoryIndex.default_path()
