@@ -261,6 +261,11 @@ def test_search_words_are_prefixes_and_all_must_match(tmp_path: Path, db: Path) 
     for text in ("cat AND", "NOT cat", "prompt:cat", "cat -dog", "NEAR(cat sitting)"):
         assert search(text) == []  # every word is looked for, none is an operator
     assert index.count(HistoryQuery(text="cat")) == 3  # the grid too
+    # A number alone is a seed too (or a word of a prompt).
+    assert search("103") == ["cats sitting in the snow"]
+    assert search(" 101 ") == ["a cat sitting on a red mat"]  # the image and its grid
+    assert index.count(HistoryQuery(text="101")) == 2
+    assert search("101 cat") == []  # beside words, a number is only a prompt word
     assert fts_match("cat's") == '"cat"*'  # a single letter beside longer words narrows nothing
     assert fts_match("a cat sitt") == '"cat"* "sitt"*'
     assert fts_match("a") == '"a"*' and fts_match("x y") == '"x"* "y"*'

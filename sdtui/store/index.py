@@ -53,7 +53,7 @@ __all__ = [
 
 APP_NAME = "sdtui"
 #: Bumped whenever the tables change: an index of another version is rebuilt from the files.
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 #: Every this many scans in one process, every directory is listed and every file stat-ed again.
 FULL_SCAN_EVERY = 12
 #: A directory changed this recently (seconds) is listed again on the next scan.
@@ -97,6 +97,7 @@ CREATE TABLE images (
     infotext TEXT NOT NULL
 );
 CREATE INDEX images_dir ON images(dir);
+CREATE INDEX images_seed ON images(seed);
 -- In list order, with the root beside: listing a root's ids never reads the table.
 CREATE INDEX images_created ON images(created, id, root);
 CREATE VIRTUAL TABLE images_fts USING fts5(
@@ -220,7 +221,7 @@ class IndexedImage:
 @dataclass(frozen=True)
 class HistoryQuery:
     """What to list. `text`: words the prompt must hold, each as a word prefix ("cat sitt" finds
-    "cats sitting"). `model`: a case-insensitive substring of the model's name. `since` is
+    "cats sitting"); a number alone also finds the images of that seed. `model`: a case-insensitive substring of the model's name. `since` is
     inclusive, `until` exclusive. `interrupted`: None for all, True or False for only/none."""
 
     text: str = ""
@@ -787,8 +788,13 @@ class HistoryIndex:
         params: list[object] = list(self._root_strs)
         match = fts_match(query.text)
         if match is not None:
-            clauses.append("id IN (SELECT rowid FROM images_fts WHERE images_fts MATCH ?)")
+            fts = "id IN (SELECT rowid FROM images_fts WHERE images_fts MATCH ?)"
             params.append("{prompt} : (" + match + ")")
+            seed = query.text.strip()
+            if seed.isdigit() and len(seed) < 20:  # a number alone: a seed, or prompt words
+                fts = f"({fts} OR seed = ?)"
+                params.append(int(seed))
+            clauses.append(fts)
         if query.model:
             escaped = query.model.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
             clauses.append("model LIKE ? ESCAPE '\\'")
