@@ -562,3 +562,21 @@ def test_a_file_still_being_written_is_read_again(tmp_path: Path, db: Path) -> N
     index.scan()
     assert index.scan().dirs_read == 0  # settled: trusted from now on
     index.close()
+
+
+def test_a_corrupt_marks_file_is_started_again(tmp_path: Path, db: Path) -> None:
+    out = webui_outputs(tmp_path)
+    index = HistoryIndex([out], db_path=db)
+    index.scan()
+    index.close()
+    marks = index.marks_path
+    assert marks.is_file()
+    for suffix in ("-wal", "-shm"):
+        Path(str(marks) + suffix).unlink(missing_ok=True)
+    marks.write_bytes(b"not a database at all" * 300)
+    again = HistoryIndex([out], db_path=db)
+    assert again.rebuilt is None and len(again) == 7  # the index itself was fine
+    star = out / "txt2img-images" / DAY / "00001-101.png"
+    again.set_favourite(star, True)
+    assert again.count(HistoryQuery(favourites=True)) == 1
+    again.close()

@@ -469,9 +469,25 @@ class HistoryIndex:
             with contextlib.suppress(sqlite3.Error):
                 conn.close()
 
+    def _healthy_now(self) -> bool:
+        """Whether the index file reads well now, on a connection of its own: another process
+        may have rebuilt it a moment ago, and that one must not be thrown away."""
+        try:
+            conn = sqlite3.connect(self.db_path, timeout=BUSY_TIMEOUT_MS / 1000)
+            try:
+                version = conn.execute("PRAGMA user_version").fetchone()[0]
+                check = conn.execute("PRAGMA quick_check(1)").fetchone()[0]
+            finally:
+                conn.close()
+        except sqlite3.DatabaseError:
+            return False
+        return bool(version == SCHEMA_VERSION and check == "ok")
+
     def _discard_file(self) -> None:
         """Move the unreadable index out of the way (kept as `.corrupt` for a post-mortem)."""
         self._drop_connections()
+        if self._healthy_now():
+            return
         aside = self.db_path.with_name(self.db_path.name + ".corrupt")
         with contextlib.suppress(OSError):
             os.replace(self.db_path, aside)
@@ -745,16 +761,19 @@ class HistoryIndex:
             )
         if not pending:
             return []
-        if interrupted:
-            with self._write() as conn:
-                conn.executemany(
-                    "INSERT INTO marks.marks (path, interrupted) VALUES (?, 1)"
-                    " ON CONFLICT(path) DO UPDATE SET interrupted = 1",
-                    [(item.path,) for item in pending],
-                )
         values = [self._row_values(item) for item in pending]
-        with self._write() as conn:
-            conn.executemany(_UPSERT, values)
+
+        def write() -> None:
+            with self._write() as conn:
+                if interrupted:
+                    conn.executemany(
+                        "INSERT INTO marks.marks (path, interrupted) VALUES (?, 1)"
+                        " ON CONFLICT(path) DO UPDATE SET interrupted = 1",
+                        [(item.path,) for item in pending],
+                    )
+                conn.executemany(_UPSERT, values)
+
+        self._robust(write)
         rows = self._rows_where(
             f"path IN ({', '.join('?' * len(pending))})", [item.path for item in pending]
         )
@@ -763,23 +782,42 @@ class HistoryIndex:
     def forget(self, paths: Iterable[Path]) -> None:
         """Drop these files' rows (their favourite mark is kept, should they come back)."""
         texts = [_norm(p) for p in paths]
-        with self._write() as conn:
-            for start in range(0, len(texts), 500):
-                chunk = texts[start : start + 500]
-                conn.execute(
-                    f"DELETE FROM images WHERE path IN ({', '.join('?' * len(chunk))})", chunk
-                )
+
+        def write() -> None:
+            with self._write() as conn:
+                for start in range(0, len(texts), 500):
+                    chunk = texts[start : start + 500]
+                    conn.execute(
+                        f"DELETE FROM images WHERE path IN ({', '.join('?' * len(chunk))})", chunk
+                    )
+
+        self._robust(write)
 
     def set_favourite(self, path: Path, on: bool) -> None:
         """Star or unstar an image; kept by path beside the index, so a rebuild keeps it."""
         text = _norm(path)
-        with self._write() as conn:
-            conn.execute(
-                "INSERT INTO marks.marks (path, favourite) VALUES (?, ?)"
-                " ON CONFLICT(path) DO UPDATE SET favourite = excluded.favourite",
-                (text, int(on)),
-            )
-            conn.execute("UPDATE images SET favourite = ? WHERE path = ?", (int(on), text))
+
+        def write() -> None:
+            with self._write() as conn:
+                conn.execute(
+                    "INSERT INTO marks.marks (path, favourite) VALUES (?, ?)"
+                    " ON CONFLICT(path) DO UPDATE SET favourite = excluded.favourite",
+                    (text, int(on)),
+                )
+                conn.execute("UPDATE images SET favourite = ? WHERE path = ?", (int(on), text))
+
+        self._robust(write)
+
+    def _robust(self, write: Callable[[], None]) -> None:
+        """Run a write; an index found corrupt is started again and the write done there."""
+        try:
+            write()
+            return
+        except sqlite3.DatabaseError as exc:
+            if not _is_corrupt(exc):
+                raise
+        self._recover()
+        write()
 
     # --- queries -------------------------------------------------------------------------------
 
