@@ -177,7 +177,10 @@ def test_server_names_lose_control_characters() -> None:
 @pytest.mark.parametrize(
     ("text", "expected"),
     [
-        ("a fox\nNegative prompt: blurry\nSteps: 20, Sampler: Euler a, Seed: 1, Size: 512x512", True),
+        (
+            "a fox\nNegative prompt: blurry\nSteps: 20, Sampler: Euler a, Seed: 1, Size: 512x512",
+            True,
+        ),
         ("a fox\nSteps: 20, Sampler: Euler a, CFG scale: 7", True),
         ("Steps: 20, Seed: 5, Size: 64x64", True),
         ("mood: dark, light: soft, style: ink", False),  # a prompt in Key: value form
