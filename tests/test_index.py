@@ -580,3 +580,13 @@ def test_a_corrupt_marks_file_is_started_again(tmp_path: Path, db: Path) -> None
     again.set_favourite(star, True)
     assert again.count(HistoryQuery(favourites=True)) == 1
     again.close()
+
+
+def test_titles_carry_no_control_characters(tmp_path: Path, db: Path) -> None:
+    out = tmp_path / "out"
+    write(out / "a.png", png_bytes(infotext("\x1b[31mred\x1b[0m\tcat\x07 on a mat", 1)))
+    index = HistoryIndex([out], db_path=db)
+    index.scan()
+    assert titles(index) == ["red cat on a mat"]
+    assert "\x1b[31m" in index.get(out / "a.png").prompt  # type: ignore[union-attr]
+    index.close()

@@ -39,6 +39,7 @@ from sdtui.images.infotext import parse_infotext
 from sdtui.store.files import TEMP_PREFIX, remove_stale_temps
 from sdtui.store.history import UnreadableImage
 from sdtui.store.metadata import ImageMetadata, is_image_name, read_image_metadata
+from sdtui.text import strip_control
 
 __all__ = [
     "FULL_SCAN_EVERY",
@@ -273,11 +274,12 @@ def _norm(path: Path | str) -> str:
 
 
 def _title(prompt: str, name: str) -> str:
+    """The prompt's first line (control characters removed), else the file name."""
     for line in prompt.splitlines():
-        line = line.strip()
+        line = " ".join(strip_control(line, keep_newlines=False).split())
         if line:
             return line[:TITLE_MAX]
-    return name
+    return strip_control(name, keep_newlines=False)
 
 
 def _created(path: str, mtime: float) -> float:
