@@ -572,6 +572,9 @@ class HistoryIndex:
                 gone_dirs.extend(gone)
             added, updated = self._read_pending(pending, progress)
             removed = 0
+            if not (removed_paths or gone_dirs or dir_rows):
+                # Nothing moved: no write transaction, so other processes are never held up.
+                return ScanResult(added, updated, 0, dirs_read, time.perf_counter() - started)
             with self._write() as conn:
                 for start in range(0, len(removed_paths), 500):
                     chunk = removed_paths[start : start + 500]
