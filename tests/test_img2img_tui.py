@@ -97,7 +97,7 @@ async def test_img2img_from_a_file_by_the_palette(demo_server: DemoServer, tmp_p
         await wait_for(pilot, lambda: app.main.form.img2img.active)
         # 100x150 is not a size the server takes: the nearest multiples of 8.
         assert values(app, "width", "height") == {"width": "96", "height": "152"}
-        assert "photo.png 100x150" in str(app.query_one("#init-name", Static).render())
+        assert "100x150 photo.png" in str(app.query_one("#init-name", Static).render())
 
 
 async def test_a_file_that_is_not_an_image_is_one_line_and_no_init_image(

@@ -75,17 +75,18 @@ class Img2ImgSection(Vertical):
         yield Static("", id="init-name", markup=False)
         with Grid(id="i2i-fields"):
             yield from number_field("i2i-denoise", "denoise", label="Denoise")
+            yield from number_field("mask-blur", "mask_blur", label="Mask blur")
             yield Label("Resize", classes="field-label")
             yield Select(RESIZE_CHOICES, id="resize-mode", compact=True, allow_blank=False)
             yield Label("Mask", classes="field-label")
             yield Input(id="mask-path", compact=True, placeholder="mask file (optional)")
-            yield from number_field("mask-blur", "mask_blur", label="Mask blur")
             yield Label("Area", classes="field-label")
             yield Select(AREA_CHOICES, id="inpaint-area", compact=True, allow_blank=False)
         yield Static("", id="mask-status", markup=False)
 
     def on_mount(self) -> None:
         self.display = False
+        self.query_one("#mask-status").display = False
 
     @property
     def active(self) -> bool:
@@ -126,10 +127,10 @@ class Img2ImgSection(Vertical):
         if image is None:
             return
         hint = f" · {self._clear_key} clears" if self._clear_key else ""
-        name = one_line(image.name, 40)
-        self.query_one("#init-name", Static).update(
-            f"Init image: {name} {image.width}x{image.height}{hint}"
-        )
+        line = self.query_one("#init-name", Static)
+        # The size first: a long file name is cut at the form's edge, the size never is.
+        line.update(f"Init image: {image.width}x{image.height} {one_line(image.name, 60)}{hint}")
+        line.tooltip = f"{one_line(str(image.path), 200)}{hint}"
 
     def clear(self) -> bool:
         """Back to txt2img; False when there was no init image."""
@@ -175,6 +176,7 @@ class Img2ImgSection(Vertical):
     def _mask_status(self, text: str) -> None:
         status = self.query_one("#mask-status", Static)
         status.update(text)
+        status.display = bool(text)
         status.set_class(self.mask_error is not None and bool(text), "-error")
 
     # -- the request ----------------------------------------------------------------------------
