@@ -265,6 +265,9 @@ def cmd_history(args: argparse.Namespace) -> int:
         return 1
     try:
         return _run(args, settings, index, since, until)
+    except sqlite3.OperationalError as exc:  # locked for longer than the busy timeout, disk full
+        _error(f"the history index {index.db_path} cannot be used now: {exc}")
+        return 1
     finally:
         index.close()
 

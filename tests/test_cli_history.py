@@ -265,3 +265,17 @@ def test_a_broken_pipe_mid_table_is_quiet(
         status = main(["history", "--out", str(out)])
     assert status == 141
     assert capsys.readouterr().err == ""
+
+
+def test_a_locked_index_is_one_line(
+    out: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import sqlite3
+
+    def locked(self: HistoryIndex, *args: object, **kwargs: object) -> None:
+        raise sqlite3.OperationalError("database is locked")
+
+    monkeypatch.setattr(HistoryIndex, "scan", locked)
+    status, text, err = run(capsys, "--out", str(out))
+    assert (status, text) == (1, "")
+    assert err.count("\n") == 1 and "cannot be used now: database is locked" in err
