@@ -141,3 +141,34 @@ def test_emptying_never_follows_links_out_of_the_trash(
     (out / ".trash" / "file-link.png").symlink_to(precious)
     assert Trash(index).empty() == 2
     assert precious.exists()
+
+
+def test_a_move_failing_midway_puts_the_others_back(
+    setup: tuple[Path, Path, HistoryIndex], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from sdtui.store import trash as trash_module
+
+    out, _webui, index = setup
+    real_move = trash_module._move
+    calls: list[Path] = []
+
+    def flaky(source: Path, target: Path) -> None:
+        calls.append(source)
+        if len(calls) == 2:
+            raise OSError(28, "No space left on device")
+        real_move(source, target)
+
+    monkeypatch.setattr(trash_module, "_move", flaky)
+    paths = [out / DAY / "0.png", out / DAY / "1.png", out / DAY / "2.png"]
+    with pytest.raises(TrashError, match=r"cannot move 1\.png to the trash: No space left"):
+        Trash(index).delete(paths)
+    assert all(path.exists() for path in paths)
+    assert {"0.png", "1.png", "2.png"} <= names(index)
+    assert Trash(index).trash_count() == 0
+
+
+def test_the_same_file_twice_is_moved_once(setup: tuple[Path, Path, HistoryIndex]) -> None:
+    out, _webui, index = setup
+    target = out / DAY / "0.png"
+    items = Trash(index).delete([target, out / DAY / ".." / DAY / "0.png"])
+    assert len(items) == 1 and Trash(index).trash_count() == 1

@@ -108,24 +108,28 @@ class Trash:
     def delete(self, paths: Sequence[Path]) -> list[Trashed]:
         """Move these files to their roots' trash folders and drop them from the index.
 
-        Every path is checked before anything moves, so a refused path (outside the roots, in a
-        read-only imported folder, a link leading out) leaves all of them in place.
+        All or nothing: every path is checked before anything moves, so a refused path (outside
+        the roots, in a read-only imported folder, a link leading out) leaves all of them in
+        place, and a move that fails midway puts back the ones already moved.
         """
-        checked = [(path, *self._check(path)) for path in paths]
+        checked: dict[Path, tuple[Path, Path]] = {}
+        for path in paths:
+            real, real_root = self._check(path)
+            checked.setdefault(real, (path, real_root))  # the same file named twice: once
         moved: list[Trashed] = []
-        try:
-            for path, real, real_root in checked:
-                target = _free_name(real_root / TRASH_FOLDER / real.relative_to(real_root))
-                try:
-                    _move(real, target)
-                except OSError as exc:
-                    raise TrashError(
-                        f"cannot move {path.name} to the trash: {exc.strerror or exc}"
-                    ) from None
-                moved.append(Trashed(Path(os.path.abspath(path)), target))
-        finally:
-            if moved:
-                self.index.forget([item.original for item in moved])
+        for real, (path, real_root) in checked.items():
+            target = _free_name(real_root / TRASH_FOLDER / real.relative_to(real_root))
+            try:
+                _move(real, target)
+            except OSError as exc:
+                for item in reversed(moved):
+                    with contextlib.suppress(OSError):
+                        _move(item.trashed, item.original)
+                raise TrashError(
+                    f"cannot move {path.name} to the trash: {exc.strerror or exc}"
+                ) from None
+            moved.append(Trashed(Path(os.path.abspath(path)), target))
+        self.index.forget([item.original for item in moved])
         return moved
 
     def undo(self, items: Sequence[Trashed]) -> list[Path]:
