@@ -235,39 +235,32 @@ def completion_context(text: str, cursor: int, *, forced: bool = False) -> Conte
     return None
 
 
-def _score(query: str, candidate: Candidate) -> int | None:
-    """Higher is better; None: no match. Prefix before word start before substring before a
-    fuzzy (in order) match; names before aliases."""
-    if not query:
-        return 0
-    q = query.lower()
-    best: int | None = None
-    for bonus, field in ((1, candidate.name.lower()), (0, candidate.alias.lower())):
-        if not field:
-            continue
+class _Matcher:
+    """One query's scoring: higher is better, None no match. A prefix before a word start
+    before a part of the name before the letters in order; a name before an alias."""
+
+    def __init__(self, query: str) -> None:
+        self.query = query.lower()
+        self._word = re.compile(r"(?:^|[\W_])" + re.escape(self.query))
+        self._in_order = re.compile(".*?".join(map(re.escape, self.query)))
+
+    def field(self, field: str) -> int | None:
+        q = self.query
         if field.startswith(q):
-            score = 400
-        elif re.search(r"(?:^|[\W_])" + re.escape(q), field):
-            score = 300
-        elif q in field:
-            score = 200
-        elif _in_order(q, field):
-            score = 100
-        else:
-            continue
-        score += bonus
-        best = score if best is None else max(best, score)
-    return best
+            return 400
+        if q in field:
+            return 300 if self._word.search(field) else 200
+        return 100 if self._in_order.search(field) else None
 
-
-def _in_order(query: str, field: str) -> bool:
-    at = 0
-    for char in query:
-        at = field.find(char, at)
-        if at == -1:
-            return False
-        at += 1
-    return True
+    def score(self, name: str, alias: str) -> int | None:
+        best = self.field(name.lower())
+        if best is not None:
+            best += 1
+        if alias and alias != name:
+            other = self.field(alias.lower())
+            if other is not None and (best is None or other > best):
+                best = other
+        return best
 
 
 def candidates(
@@ -278,25 +271,24 @@ def candidates(
     limit: int = 50,
 ) -> list[Candidate]:
     """What to offer for `context`, best first: `loras` as (name, alias), `embeddings` by name.
-    Without a query, in the server's order. An embedding already typed in full is not offered."""
-    pool: list[Candidate] = []
+    Without a query, in the server's order. An embedding already typed in full is not offered.
+    Cheap enough for every key on thousands of names (the Candidates are made for the best)."""
+    pool: list[tuple[Kind, str, str]] = []
     if "lora" in context.kinds:
-        pool.extend(Candidate("lora", name, alias) for name, alias in loras)
+        pool.extend(("lora", name, alias) for name, alias in loras)
     if "embedding" in context.kinds:
-        pool.extend(
-            Candidate("embedding", name)
-            for name in embeddings
-            if context.kinds != ("embedding",) or name.lower() != context.query.lower()
-        )
+        typed = context.query.lower() if context.kinds == ("embedding",) else None
+        pool.extend(("embedding", name, "") for name in embeddings if name.lower() != typed)
     if not context.query:
-        return pool[:limit]
-    scored = [
-        (score, index, c)
-        for index, c in enumerate(pool)
-        if (score := _score(context.query, c)) is not None
-    ]
-    scored.sort(key=lambda item: (-item[0], len(item[2].name), item[1]))
-    return [c for _, _, c in scored[:limit]]
+        return [Candidate(*item) for item in pool[:limit]]
+    matcher = _Matcher(context.query)
+    scored: list[tuple[int, int, int]] = []
+    for index, (_, name, alias) in enumerate(pool):
+        score = matcher.score(name, alias)
+        if score is not None:
+            scored.append((-score, len(name), index))
+    scored.sort()
+    return [Candidate(*pool[index]) for _, _, index in scored[:limit]]
 
 
 _TAG_REST = re.compile(r"([^<>:\s]*)(:[^<>\s]*)?>")
