@@ -7,11 +7,13 @@ seed, path or folder, stars it, opens PNG Info, and makes thumbnails for the row
 
 from __future__ import annotations
 
+import time
 from collections import deque
 from dataclasses import replace
 from pathlib import Path
 
 from textual import on, work
+from textual.timer import Timer
 
 from sdtui.store import HistoryEntry
 from sdtui.store.index import IndexedImage, IndexRow
@@ -22,6 +24,12 @@ from sdtui.ui.widgets.history_list import THUMB_COLS, THUMB_ROWS, HistoryList, T
 from sdtui.ui.widgets.history_trash import TrashActions
 
 __all__ = ["EntryActions", "entry_of"]
+
+SHOW_DELAY_SECONDS = 0.08
+"""Highlights closer together than this (a held key) show only the last one in the preview."""
+
+THUMB_BATCH_SECONDS = 0.1
+"""Thumbnails made are handed to the list at most this often (each handover is a repaint)."""
 
 
 def entry_of(record: IndexedImage) -> HistoryEntry:
@@ -50,6 +58,8 @@ class EntryActions(TrashActions):
         self._record: HistoryEntry | None = None  # the highlighted image's full record
         self._pending_thumbs: deque[IndexRow] = deque()
         self._thumbs_running = False
+        self._show_timer: Timer | None = None
+        self._shown_at = 0.0
 
     @property
     def selected_row(self) -> IndexRow | None:
@@ -69,7 +79,28 @@ class EntryActions(TrashActions):
     def _highlighted(self, event: HistoryList.Highlighted) -> None:
         event.stop()
         if self._list.has_focus:  # the list moves by itself when images arrive: keep the view
-            self._fetch(event.row, full=False)
+            self._show_soon(event.row)
+
+    def _show_soon(self, row: IndexRow) -> None:
+        """Show the highlighted image: at once after a pause, else once the keys stop coming
+        (a held key scrolls the list without decoding an image per step)."""
+        if self._show_timer is not None:
+            self._show_timer.stop()
+            self._show_timer = None
+        now = time.monotonic()
+        if now - self._shown_at >= SHOW_DELAY_SECONDS:
+            self._shown_at = now
+            self._fetch(row, full=False)
+            return
+
+        def show() -> None:
+            self._show_timer = None
+            self._shown_at = time.monotonic()
+            if self._list.highlighted_row is row:
+                self._fetch(row, full=False)
+
+        self._shown_at = now
+        self._show_timer = self.set_timer(SHOW_DELAY_SECONDS, show)
 
     @on(HistoryList.Selected, "#history-list")
     def _selected(self, event: HistoryList.Selected) -> None:
@@ -153,6 +184,7 @@ class EntryActions(TrashActions):
         made and cached: the list turns them into cells only for the rows on screen."""
         cache = self.context.thumbs
         batch: dict[Path, Thumbnail | None] = {}
+        since = time.monotonic()
         try:
             while True:
                 try:
@@ -165,9 +197,11 @@ class EntryActions(TrashActions):
                 except OSError:
                     thumb = None
                 batch[row.path] = thumb
-                if len(batch) >= 8:
+                # Each handover repaints the list: one per screenful from the disk cache,
+                # more often only when thumbnails are slow to make.
+                if time.monotonic() - since >= THUMB_BATCH_SECONDS:
                     self.app.call_from_thread(self._list.set_thumbnails, batch)
-                    batch = {}
+                    batch, since = {}, time.monotonic()
         finally:
             self.app.call_from_thread(self._thumbnails_done, batch)
 

@@ -493,10 +493,12 @@ class HistoryList(ScrollView, can_focus=True):
         previous = self.highlighted_row
         old = self._highlighted
         self._highlighted = index
-        if old is not None:
-            self.refresh_lines(old * ROW_HEIGHT, ROW_HEIGHT)
-        self.refresh_lines(index * ROW_HEIGHT, ROW_HEIGHT)
+        scroll_y = round(self.scroll_y)
         self._reveal(index)
+        if round(self.scroll_y) == scroll_y:  # a scroll repaints every line anyway
+            if old is not None:
+                self.refresh_lines(old * ROW_HEIGHT, ROW_HEIGHT)
+            self.refresh_lines(index * ROW_HEIGHT, ROW_HEIGHT)
         self._announce(previous)
 
     def _view_height(self) -> int:
