@@ -262,3 +262,46 @@ async def test_a_pasted_infotext_fills_the_form_and_the_undo_key_puts_it_back(
         assert app.main.form.state() == before
         assert app.query_one("#prompt", TextArea).text == "my own prompt"
         assert not checked(app, "hr-enable")
+
+
+async def test_a_bad_value_in_the_folded_section_opens_it_and_takes_the_focus(
+    demo_server: DemoServer, tmp_path: Path
+) -> None:
+    app = make_app(demo_server.url, tmp_path)
+    async with app.run_test(size=SIZE) as pilot:
+        await _started(pilot, app)
+        app.query_one("#prompt", TextArea).load_text("x")
+        set_form(app, clip_skip="40")
+        await pilot.pause()
+        assert app.query_one("#more", Collapsible).collapsed
+        await pilot.press("ctrl+g")
+        await pilot.pause(0.2)
+        assert not app.query_one("#more", Collapsible).collapsed
+        assert app.focused is app.query_one("#clip-skip")
+        assert any("Clip skip must be" in m for m in notifications(app))
+        assert app.context.queue.current is None
+
+
+async def test_every_field_is_reachable_by_tab_and_in_view_at_80x24(
+    demo_server: DemoServer, tmp_path: Path
+) -> None:
+    app = make_app(demo_server.url, tmp_path)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await _started(pilot, app)
+        app.query_one("#hr-enable", Checkbox).value = True
+        app.query_one("#more", Collapsible).collapsed = False
+        await pilot.pause()
+        form = app.main.form
+        wanted = {"hr-denoise", "hr-negative", "clip-skip", "vae", "tiling", "restore-faces"}
+        seen: set[str] = set()
+        app.query_one("#prompt").focus()
+        for _ in range(60):
+            await pilot.press("tab")
+            await pilot.pause()
+            focused = app.focused
+            if focused is None or form not in focused.ancestors:
+                continue
+            seen.add(focused.id or "")
+            region = focused.region
+            assert region.height and form.region.contains_region(region), focused.id
+        assert wanted <= seen

@@ -148,6 +148,7 @@ class MainScreen(ImageActionsScreen):
         except FormError as error:
             self.notify(error.message, title="Not sent", severity="error")
             with contextlib.suppress(Exception):
+                self.form.reveal(error.field)
                 self.query_one(f"#{error.field}").focus()
             return
         queue = self.context.queue

@@ -25,6 +25,20 @@ from sdtui.ui.widgets.in_order import NumberInput
 
 NOT_ON_SERVER = " (not on server)"
 
+# Widget id → the field's name in sdtui.engine.limits (the CLI checks the same ranges).
+FIELDS: dict[str, str] = {
+    "steps": "steps",
+    "cfg": "cfg",
+    "width": "width",
+    "height": "height",
+    "seed": "seed",
+    "batch-size": "batch_size",
+    "batch-count": "batch_count",
+}
+DEFAULTS: dict[str, str] = {
+    field_id: str(LIMITS[name].default) for field_id, name in FIELDS.items()
+}
+
 
 class FormError(ValueError):
     """The form holds a value the server would refuse; `field` is the widget id to focus."""

@@ -11,17 +11,19 @@ from textual.app import ComposeResult
 from textual.containers import Grid, Vertical
 from textual.message import Message
 from textual.validation import ValidationResult
-from textual.widgets import Checkbox, Input, Label, Select, Static
+from textual.widgets import Checkbox, Collapsible, Input, Label, Select, Static
 
 from sdtui.api import GenerationRequest, PromptStyle, Sampler, Scheduler, SdModel
 from sdtui.engine.img2img import SourceImage, fit_size
-from sdtui.engine.limits import LIMITS, SIZE_PRESETS
+from sdtui.engine.limits import SIZE_PRESETS
 from sdtui.engine.reuse import Reused, request_from_infotext
 from sdtui.engine.server import ServerFacts
 from sdtui.text import one_line, strip_control
 from sdtui.ui.actions import KeyMap
 from sdtui.ui.widgets.advanced_section import ADVANCED_FIELDS, AdvancedSection
 from sdtui.ui.widgets.form_fields import (
+    DEFAULTS,
+    FIELDS,
     FormError,
     ServerSelect,
     model_label,
@@ -38,19 +40,6 @@ from sdtui.ui.widgets.style_preview import StylePreview
 
 __all__ = ["DEFAULTS", "FIELDS", "Filled", "FormError", "GenerationForm"]
 
-# Widget id → the field's name in sdtui.engine.limits (the CLI checks the same ranges).
-FIELDS: dict[str, str] = {
-    "steps": "steps",
-    "cfg": "cfg",
-    "width": "width",
-    "height": "height",
-    "seed": "seed",
-    "batch-size": "batch_size",
-    "batch-count": "batch_count",
-}
-DEFAULTS: dict[str, str] = {
-    field_id: str(LIMITS[name].default) for field_id, name in FIELDS.items()
-}
 # Every number field of the form and its sections: they show their range's error as typed.
 CHECKED: dict[str, str] = FIELDS | {
     field_id: name
@@ -158,6 +147,12 @@ class GenerationForm(Vertical):
     @property
     def error(self) -> str | None:
         return next(iter(self._errors.values()), None)
+
+    def reveal(self, field_id: str) -> None:
+        """Unfold the section holding `field_id`, so it can take the focus."""
+        for node in self.query_one(f"#{field_id}").ancestors:
+            if isinstance(node, Collapsible):
+                node.collapsed = False
 
     def _value(self, field_id: str) -> int | float:
         return read_number(self, field_id, FIELDS[field_id])
