@@ -222,7 +222,7 @@ async def test_the_hires_upscalers_are_the_latent_modes_then_the_upscalers(
         await _started(pilot, app)
         offered = [v for _, v in app.query_one("#hr-upscaler", ServerSelect).pairs]
         assert offered == app.context.facts.hires_upscalers
-        assert offered[0].startswith("Latent") and "Lanczos" in offered and "None" not in offered
+        assert offered[0].startswith("Latent") and "Lanczos" in offered
 
 
 async def test_a_pasted_infotext_fills_the_form_and_the_undo_key_puts_it_back(
@@ -305,3 +305,26 @@ async def test_every_field_is_reachable_by_tab_and_in_view_at_80x24(
             region = focused.region
             assert region.height and form.region.contains_region(region), focused.id
         assert wanted <= seen
+
+
+async def test_a_bad_value_in_a_section_that_is_off_does_not_stop_a_job(
+    demo_server: DemoServer, tmp_path: Path
+) -> None:
+    app = make_app(demo_server.url, tmp_path)
+    async with app.run_test(size=SIZE) as pilot:
+        await _started(pilot, app)
+        app.query_one("#prompt", TextArea).load_text("x")
+        set_form(app, **BASE)
+        app.query_one("#hr-enable", Checkbox).value = True
+        set_form(app, hr_scale="9")
+        await pilot.pause()
+        error = app.query_one("#form-error", Static)
+        assert "Hires upscale must be" in str(error.render())
+        app.query_one("#hr-enable", Checkbox).value = False
+        await pilot.pause()
+        assert not error.has_class("-shown")
+        assert app.main.form.to_request().enable_hr is False
+        await generate(pilot, app, tmp_path)
+        app.query_one("#hr-enable", Checkbox).value = True
+        await pilot.pause()
+        assert error.has_class("-shown")

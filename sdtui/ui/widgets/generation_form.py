@@ -137,8 +137,9 @@ class GenerationForm(Vertical):
             self._errors[field_id] = result.failure_descriptions[0]
         self._show_errors()
 
+    @on(Checkbox.Changed, "#hr-enable")
     def _show_errors(self) -> None:
-        message = next(iter(self._errors.values()), None)
+        message = self.error
         error = self.query_one("#form-error", Static)
         error.update(message or "")
         error.set_class(message is not None, "-shown")
@@ -146,7 +147,10 @@ class GenerationForm(Vertical):
 
     @property
     def error(self) -> str | None:
-        return next(iter(self._errors.values()), None)
+        """The first field's error, leaving out the sections that are off (nothing reads them)."""
+        off = set() if self.hires.enabled else set(HIRES_FIELDS)
+        off |= set() if self.img2img.active else set(IMG2IMG_FIELDS)
+        return next((m for f, m in self._errors.items() if f not in off), None)
 
     def reveal(self, field_id: str) -> None:
         """Unfold the section holding `field_id`, so it can take the focus."""
@@ -261,11 +265,13 @@ class GenerationForm(Vertical):
         """Back to txt2img; False when there was no init image."""
         cleared = self.img2img.clear()
         self.set_class(False, "-img2img")
+        self._show_errors()
         return cleared
 
     @on(Img2ImgSection.Loaded)
     def _init_loaded(self, event: Img2ImgSection.Loaded) -> None:
         self.set_class(True, "-img2img")
+        self._show_errors()
         if event.fill_size:
             width, height = fit_size(event.image.width, event.image.height)
             self._set_input("width", width)
