@@ -115,7 +115,7 @@ def title_line(row: IndexRow) -> str:
 
 
 def facts_line(row: IndexRow, today: date) -> str:
-    """The second line of a row: seed, size, and the time (or the date when not today)."""
+    """The second line of a row: seed, the time (or the date when not today), and size."""
     created = datetime.fromtimestamp(row.created)
     if created.date() == today:
         when = created.strftime("%H:%M")
@@ -125,7 +125,7 @@ def facts_line(row: IndexRow, today: date) -> str:
         when = created.strftime("%Y-%m-%d")
     seed = str(row.seed) if row.seed is not None else "no seed"
     size = f"{row.width}×{row.height}" if row.width and row.height else "?×?"
-    return f"{seed} · {size} · {when}"
+    return f"{seed} · {when} · {size}"  # the size is what a narrow row loses first
 
 
 def settings_line(row: IndexRow) -> str:
