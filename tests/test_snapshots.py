@@ -85,3 +85,30 @@ def test_history_and_preview(
         await pilot.pause(0.3)
 
     assert snap_compare(app, terminal_size=(120, 36), run_before=before)
+
+
+def test_form_with_hires_fix_and_an_init_image_at_80x24(
+    snap_compare: Callable[..., bool], demo_factory: Callable[..., Any], tmp_path: Path
+) -> None:
+    from PIL import Image
+    from textual.widgets import Checkbox
+
+    server = demo_factory(step_delay=0.0)
+    init = tmp_path / "init.png"
+    Image.new("RGB", (600, 900), "teal").save(init)
+    app = SdtuiApp(Settings(url=server.url, out=tmp_path / "out"), state_path=tmp_path / "s.json")
+
+    async def before(pilot: Any) -> None:
+        await _steady(pilot, app, connected=True)
+        app.query_one("#hr-enable", Checkbox).value = True
+        await pilot.pause(0.1)
+        form = app.main.form
+        form.set_init_image(init)
+        while not form.img2img.active:
+            await pilot.pause(0.05)
+        app.query_one("#i2i-denoise").focus()
+        await pilot.pause(0.1)
+        app.clear_notifications()  # a toast's timing is not the layout's
+        await pilot.pause(0.3)
+
+    assert snap_compare(app, terminal_size=(80, 24), run_before=before)

@@ -4,6 +4,7 @@ from the server's lists that remember a value the server has not offered (yet)."
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 
 from textual.app import ComposeResult
 from textual.validation import ValidationResult, Validator
@@ -20,6 +21,7 @@ from sdtui.engine.names import (
     model_short_name,
     split_checkpoint_title,
 )
+from sdtui.engine.reuse import Reused
 from sdtui.text import one_line
 from sdtui.ui.widgets.in_order import NumberInput
 
@@ -47,6 +49,15 @@ class FormError(ValueError):
         super().__init__(message)
         self.field = field
         self.message = message
+
+
+@dataclass(frozen=True)
+class Filled:
+    """What the form's `apply_infotext` did: the form as it was before (for an undo) and what
+    was read."""
+
+    before: dict[str, str]
+    reused: Reused
 
 
 class InRange(Validator):

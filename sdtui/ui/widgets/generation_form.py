@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 from pathlib import Path
 
 from textual import on
@@ -16,7 +15,7 @@ from textual.widgets import Checkbox, Collapsible, Input, Label, Select, Static
 from sdtui.api import GenerationRequest, PromptStyle, Sampler, Scheduler, SdModel
 from sdtui.engine.img2img import SourceImage, fit_size
 from sdtui.engine.limits import SIZE_PRESETS
-from sdtui.engine.reuse import Reused, request_from_infotext
+from sdtui.engine.reuse import request_from_infotext
 from sdtui.engine.server import ServerFacts
 from sdtui.text import one_line, strip_control
 from sdtui.ui.actions import KeyMap
@@ -24,6 +23,7 @@ from sdtui.ui.widgets.advanced_section import ADVANCED_FIELDS, AdvancedSection
 from sdtui.ui.widgets.form_fields import (
     DEFAULTS,
     FIELDS,
+    Filled,
     FormError,
     ServerSelect,
     model_label,
@@ -48,17 +48,10 @@ CHECKED: dict[str, str] = FIELDS | {
 }
 
 
-@dataclass(frozen=True)
-class Filled:
-    """What `apply_infotext` did: the form as it was before (for an undo) and what was read."""
-
-    before: dict[str, str]
-    reused: Reused
-
-
 class GenerationForm(Vertical):
-    """Prompt, negative prompt and settings. Parents read it with `to_request()` and fill it
-    with `load_request()` / `load_infotext()`; it posts `ModelChanged` when the user picks a model."""
+    """Prompts and every setting. Parents read it with `to_request()` (img2img once an init
+    image is set) and fill it with `fill_request()` / `apply_infotext()`; it posts `ModelChanged`
+    when the user picks a model."""
 
     class ModelChanged(Message):
         def __init__(self, title: str) -> None:
