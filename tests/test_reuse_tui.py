@@ -119,3 +119,31 @@ async def test_rerun_of_an_image_without_parameters_says_so(
         await pilot.pause(0.2)
         assert any("carries no parameters" in m for m in notifications(app))
         assert app.context.queue.current is None and not app.context.queue.pending
+
+
+async def test_pasting_a_png_infotext_into_the_prompt_fills_the_form_and_undoes(
+    demo_server: DemoServer, tmp_path: Path
+) -> None:
+    from textual import events
+
+    app = make_app(demo_server.url, tmp_path)
+    async with app.run_test(size=SIZE) as pilot:
+        await _started(pilot, app)
+        app.query_one("#prompt", TextArea).load_text("a kite")
+        set_form(app, **BASE)
+        source = await generate(pilot, app, tmp_path)
+        text = infotext(source)
+        app.query_one("#prompt", TextArea).load_text("mine")
+        set_form(app, steps="30", seed="-1")
+        await pilot.pause()
+        before = app.main.form.state()
+        prompt = app.query_one("#prompt", TextArea)
+        prompt.focus()
+        prompt.post_message(events.Paste(text))
+        await wait_for(pilot, lambda: prompt.text == "a kite")
+        assert app.query_one("#steps", Input).value == "3"
+        assert app.query_one("#seed", Input).value == "4242"
+        await pilot.press(app.context.keys.name("undo_fill"))
+        await pilot.pause(0.2)
+        assert app.main.form.state() == before
+        assert app.main.check_action("undo_fill", ()) is None  # nothing left to undo
