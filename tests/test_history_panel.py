@@ -761,3 +761,38 @@ async def test_the_output_folder_is_shown(app: PanelApp, context: AppContext) ->
         folder = app.panel.query_one("#history-folder")
         shown = str(folder.render())
         assert shown.endswith("out") and len(shown) <= 38
+
+
+async def test_the_palette_offers_empty_trash_and_undo_only_once_there_is_one(
+    tmp_path: Path,
+) -> None:
+    from sdtui.ui.commands import ActionCommands
+    from tests.tui import make_app
+
+    full = make_app("http://127.0.0.1:9", tmp_path)
+    async with full.run_test(size=(140, 45)) as pilot:
+        history = full.main.history  # type: ignore[attr-defined]
+        await wait_for(pilot, lambda: history.loaded)
+
+        def offered() -> list[str]:
+            provider = ActionCommands(full.screen)
+            return [spec.id for spec, _ in provider._offered()]
+
+        assert "history.empty_trash" in offered() and "png_info" in offered()
+        assert "history.undo_delete" not in offered()
+        history.add_paths([save_image(full.context.store, 1)])
+        await wait_for(pilot, lambda: len(history.entries) == 1)
+        history.focus_list()
+        await pilot.press("d")
+        await wait_for(pilot, lambda: isinstance(full.screen, ChoiceDialog))
+        await pilot.press("tab", "enter")
+        await wait_for(pilot, lambda: not history.entries)
+        assert "history.undo_delete" in offered()
+        ActionCommands(full.screen)._run(
+            next(
+                s
+                for s, _ in ActionCommands(full.screen)._offered()
+                if s.id == "history.undo_delete"
+            )
+        )
+        await wait_for(pilot, lambda: len(history.entries) == 1)
