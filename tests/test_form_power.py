@@ -328,3 +328,51 @@ async def test_a_bad_value_in_a_section_that_is_off_does_not_stop_a_job(
         app.query_one("#hr-enable", Checkbox).value = True
         await pilot.pause()
         assert error.has_class("-shown")
+
+
+async def test_hires_schedule_and_checkpoint_and_other_overrides_round_trip(
+    demo_server: DemoServer, tmp_path: Path
+) -> None:
+    from sdtui.ui.messages import InfotextPasted
+
+    app = make_app(demo_server.url, tmp_path)
+    async with app.run_test(size=SIZE) as pilot:
+        await _started(pilot, app)
+        facts = app.context.facts
+        other = next(m.title for m in facts.models if m.title != facts.model_title)
+        schedule = next(s.label for s in facts.schedulers if s.label not in ("Automatic",))
+        app.query_one("#prompt", TextArea).load_text("a quay")
+        set_form(app, **BASE)
+        app.query_one("#hr-enable", Checkbox).value = True
+        app.query_one("#hr-scheduler", ServerSelect).want(schedule)
+        app.query_one("#hr-checkpoint", ServerSelect).want(other)
+        await pilot.pause()
+        # An override the form has no field for arrives with an image's parameters.
+        text = "x\nSteps: 3, Sampler: Euler, CFG scale: 7, Seed: 4242, Size: 64x64, RNG: CPU"
+        app.main.post_message(InfotextPasted(text))
+        await pilot.pause(0.2)
+        assert app.main.form.advanced.overrides == {"randn_source": "CPU"}
+        assert "overrides" in str(app.query_one("#more", Collapsible).title)
+        app.query_one("#prompt", TextArea).load_text("a quay")
+        app.query_one("#hr-enable", Checkbox).value = True
+        app.query_one("#hr-scheduler", ServerSelect).want(schedule)
+        app.query_one("#hr-checkpoint", ServerSelect).want(other)
+        await pilot.pause()
+        request = app.main.form.to_request()
+        assert request.override_settings == {"randn_source": "CPU"}
+        assert (request.hr_scheduler, request.hr_checkpoint_name) == (schedule, other)
+        path = await generate(pilot, app, tmp_path)
+        info = parse_infotext(infotext(path))
+        assert info.get("RNG") == "CPU"
+        assert info.get("Hires schedule type") == schedule
+        assert (info.get("Hires checkpoint") or "").startswith(other.split(".")[0])
+
+        await reset_and_load(pilot, app)
+        assert app.main.form.advanced.overrides == {"randn_source": "CPU"}
+        assert chosen(app, "hr-scheduler") == schedule
+        assert chosen(app, "hr-checkpoint") == other
+        saved = app.main.form.state()
+        app.main.form.restore({})
+        assert app.main.form.advanced.overrides == {}
+        app.main.form.restore(saved)
+        assert app.main.form.to_request().override_settings == {"randn_source": "CPU"}

@@ -7,10 +7,13 @@ that changes every image is never hidden without a word.
 
 from __future__ import annotations
 
+import json
+from typing import Any
+
 from textual import on
 from textual.app import ComposeResult
 from textual.containers import Grid, Horizontal, Vertical
-from textual.widgets import Checkbox, Collapsible, Input, Label, Select
+from textual.widgets import Checkbox, Collapsible, Input, Label, Select, Static
 
 from sdtui.api import GenerationRequest
 from sdtui.engine.server import ServerFacts
@@ -32,6 +35,9 @@ ADVANCED_FIELDS: dict[str, tuple[str, str]] = {
     "refiner-switch": ("refiner_switch_at", "Switch at"),
 }
 CHECKS = {"restore-faces": "Restore faces", "tiling": "Tiling"}
+# Settings the form has fields for; any other override an image carries (ENSD, RNG, Eta...) is
+# kept as read and sent with the job, as the web UI's "Override settings" keeps them.
+FORM_SETTINGS = frozenset({"sd_vae", "CLIP_stop_at_last_layers", "sd_model_checkpoint"})
 SELECTS = ("refiner", "vae")
 TITLE = "More settings"
 
@@ -51,9 +57,14 @@ class AdvancedSection(Vertical):
             with Horizontal(id="more-checks"):
                 for check_id, label in CHECKS.items():
                     yield Checkbox(label, id=check_id, compact=True)
+            yield Static("", id="more-overrides", markup=False)
+
+    def __init__(self, *, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self.overrides: dict[str, Any] = {}
 
     def on_mount(self) -> None:
-        self._summarise()
+        self._set_overrides({})
 
     def _select(self, select_id: str) -> ServerSelect:
         return self.query_one(f"#{select_id}", ServerSelect)
@@ -84,6 +95,8 @@ class AdvancedSection(Vertical):
             parts.append("refiner")
         if self._select("vae").chosen:
             parts.append("VAE")
+        if self.overrides:
+            parts.append("overrides")
         self.query_one(Collapsible).title = f"More: {', '.join(parts)}" if parts else TITLE
 
     # -- the request ----------------------------------------------------------------------------
@@ -103,9 +116,11 @@ class AdvancedSection(Vertical):
         if refiner:
             request.refiner_checkpoint = refiner
             request.refiner_switch_at = switch
+        settings = {**self.overrides, **(request.override_settings or {})}
         vae = self._select("vae").chosen
         if vae:
-            request.override_settings = {**(request.override_settings or {}), "sd_vae": vae}
+            settings["sd_vae"] = vae
+        request.override_settings = settings or None
 
     def fill(self, request: GenerationRequest) -> None:
         values: dict[str, object] = {
@@ -121,6 +136,17 @@ class AdvancedSection(Vertical):
         self._select("refiner").want(request.refiner_checkpoint)
         vae = (request.override_settings or {}).get("sd_vae")
         self._select("vae").want(vae if isinstance(vae, str) and vae != "Automatic" else None)
+        self._set_overrides(
+            {k: v for k, v in (request.override_settings or {}).items() if k not in FORM_SETTINGS}
+        )
+
+    def _set_overrides(self, overrides: dict[str, Any]) -> None:
+        self.overrides = overrides
+        line = self.query_one("#more-overrides", Static)
+        shown = ", ".join(f"{k} {one_line(str(v), 40)}" for k, v in overrides.items())
+        line.update(f"Override settings: {shown}" if overrides else "")
+        line.display = bool(overrides)
+        self._summarise()
 
     # -- across restarts ------------------------------------------------------------------------
 
@@ -128,6 +154,7 @@ class AdvancedSection(Vertical):
         data = {f: self.query_one(f"#{f}", Input).value for f in ADVANCED_FIELDS}
         data |= {c: "1" if self._checked(c) else "" for c in CHECKS}
         data |= {s: self._select(s).chosen or "" for s in SELECTS}
+        data["overrides"] = json.dumps(self.overrides) if self.overrides else ""
         return data
 
     def restore(self, texts: dict[str, str]) -> None:
@@ -140,6 +167,7 @@ class AdvancedSection(Vertical):
             self.query_one(f"#{check_id}", Checkbox).value = bool(texts.get(check_id))
         for select_id in SELECTS:
             self._select(select_id).want(texts.get(select_id) or None)
+        self._set_overrides(_overrides(texts.get("overrides", "")))
 
     def set_facts(self, facts: ServerFacts) -> None:
         self._select("refiner").offer(
@@ -152,3 +180,19 @@ class AdvancedSection(Vertical):
         shown = bool(vaes) or vae.chosen is not None
         vae.display = shown
         self.query_one("#vae-label").display = shown
+
+
+def _overrides(text: str) -> dict[str, Any]:
+    """Overrides as `state()` saved them: settings with plain values; anything else is dropped."""
+    try:
+        data = json.loads(text) if text else {}
+    except ValueError:
+        return {}
+    if not isinstance(data, dict):
+        return {}
+    plain = (str, int, float, bool)
+    return {
+        strip_control(k, keep_newlines=False): v
+        for k, v in data.items()
+        if isinstance(k, str) and k not in FORM_SETTINGS and isinstance(v, plain)
+    }

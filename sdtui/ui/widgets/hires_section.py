@@ -20,9 +20,12 @@ from sdtui.text import one_line, strip_control
 from sdtui.ui.widgets.form_fields import (
     ServerSelect,
     default_text,
+    model_finder,
+    model_label,
     number_field,
     read_number,
     sampler_finder,
+    scheduler_finder,
     valid_text,
 )
 
@@ -34,6 +37,7 @@ HIRES_FIELDS: dict[str, tuple[str, str]] = {
     "hr-height": ("hr_height", "Height"),
     "hr-steps": ("hr_steps", "Steps"),
 }
+SELECTS = ("hr-upscaler", "hr-sampler", "hr-scheduler", "hr-checkpoint")
 HIRES_DEFAULTS = {"hr-denoise": "0.7"}  # the web UI's slider starts at 0.7 for the hires fix
 
 
@@ -64,6 +68,10 @@ class HiresSection(Vertical):
                 yield from number_field(field_id, name, HIRES_DEFAULTS.get(field_id), label=label)
             yield Label("Sampler", classes="field-label")
             yield ServerSelect(id="hr-sampler", prompt="same as first pass")
+            yield Label("Schedule", classes="field-label")
+            yield ServerSelect(id="hr-scheduler", prompt="same as first pass")
+            yield Label("Model", classes="field-label")
+            yield ServerSelect(id="hr-checkpoint", prompt="same as first pass")
             yield Label("Prompt", classes="field-label")
             yield Input(id="hr-prompt", compact=True, placeholder="same as first pass")
             yield Label("Negative", classes="field-label")
@@ -118,6 +126,8 @@ class HiresSection(Vertical):
         request.denoising_strength = float(self._number("hr-denoise"))
         request.hr_upscaler = self._select("hr-upscaler").chosen
         request.hr_sampler_name = self._select("hr-sampler").chosen
+        request.hr_scheduler = self._select("hr-scheduler").chosen
+        request.hr_checkpoint_name = self._select("hr-checkpoint").chosen
         prompt = self.query_one("#hr-prompt", Input).value
         negative = self.query_one("#hr-negative", Input).value
         request.hr_prompt = prompt or None
@@ -139,6 +149,8 @@ class HiresSection(Vertical):
             self.query_one(f"#{field_id}", Input).value = f"{value:g}"
         self._select("hr-upscaler").want(request.hr_upscaler)
         self._select("hr-sampler").want(request.hr_sampler_name)
+        self._select("hr-scheduler").want(request.hr_scheduler)
+        self._select("hr-checkpoint").want(request.hr_checkpoint_name)
         self.query_one("#hr-prompt", Input).value = strip_control(
             request.hr_prompt or "", keep_newlines=False
         )
@@ -152,7 +164,7 @@ class HiresSection(Vertical):
         data = {"hr-enable": "1" if self.enabled else ""}
         for field_id in (*HIRES_FIELDS, "hr-prompt", "hr-negative"):
             data[field_id] = self.query_one(f"#{field_id}", Input).value
-        for select_id in ("hr-upscaler", "hr-sampler"):
+        for select_id in SELECTS:
             data[select_id] = self._select(select_id).chosen or ""
         return data
 
@@ -168,12 +180,20 @@ class HiresSection(Vertical):
             self.query_one(f"#{field_id}", Input).value = strip_control(
                 texts.get(field_id, ""), keep_newlines=False
             )
-        for select_id in ("hr-upscaler", "hr-sampler"):
+        for select_id in SELECTS:
             self._select(select_id).want(texts.get(select_id) or None)
         self.query_one("#hr-enable", Checkbox).value = bool(texts.get("hr-enable"))
 
     def set_facts(self, facts: ServerFacts) -> None:
         self._select("hr-upscaler").offer([(one_line(n, 40), n) for n in facts.hires_upscalers])
+        self._select("hr-scheduler").offer(
+            [(one_line(s.label, 40), s.label) for s in facts.schedulers],
+            scheduler_finder(facts.schedulers),
+        )
+        # An infotext names the checkpoint "name [hash]": the server's title is found for it.
+        self._select("hr-checkpoint").offer(
+            [(model_label(m), m.title) for m in facts.models], model_finder(facts.models)
+        )
         self._select("hr-sampler").offer(
             [(one_line(s.name, 40), s.name) for s in facts.samplers], sampler_finder(facts.samplers)
         )
