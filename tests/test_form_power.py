@@ -376,3 +376,28 @@ async def test_hires_schedule_and_checkpoint_and_other_overrides_round_trip(
         assert app.main.form.advanced.overrides == {}
         app.main.form.restore(saved)
         assert app.main.form.to_request().override_settings == {"randn_source": "CPU"}
+
+
+async def test_seed_resize_is_kept_from_an_image_and_can_be_dropped(
+    demo_server: DemoServer, tmp_path: Path
+) -> None:
+    from sdtui.ui.messages import InfotextPasted
+
+    app = make_app(demo_server.url, tmp_path)
+    async with app.run_test(size=SIZE) as pilot:
+        await _started(pilot, app)
+        text = (
+            "x\nSteps: 3, Sampler: Euler, CFG scale: 7, Seed: 1, Size: 64x64, Variation seed: 5, "
+            "Variation seed strength: 0.2, Seed resize from: 96x96, RNG: CPU"
+        )
+        app.main.post_message(InfotextPasted(text))
+        await pilot.pause(0.2)
+        request = app.main.form.to_request()
+        assert (request.seed_resize_from_w, request.seed_resize_from_h) == (96, 96)
+        assert (request.subseed, request.subseed_strength) == (5, 0.2)
+        assert app.main.check_action("clear_overrides", ()) is True
+        app.main.action_clear_overrides()
+        await pilot.pause()
+        request = app.main.form.to_request()
+        assert request.seed_resize_from_w is None and request.override_settings is None
+        assert app.main.check_action("clear_overrides", ()) is None

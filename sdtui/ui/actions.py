@@ -77,6 +77,7 @@ clear_init           clear_init       f8               txt2img             !h   
 img2img_file         img2img_file     -                img2img from file…  h    Use an image file as the init image (img2img), by its path
 use_init             use_init         -                Use as init image   h    Use the image in view as the init image (img2img)
 upscale              upscale          -                Upscale…            h    Upscale the image in view through the server's extras; the result joins the history
+clear_overrides      clear_overrides  -                Drop kept settings  h    Drop the settings an image's parameters brought that have no field (ENSD, RNG, seed resize...)
 png_info             png_info         f4               PNG Info            !h   Open an image file by path, read its parameters and load them into the form
 pick_styles          pick_styles      f9               Styles              !h   Pick the server's styles for the job, in the order they apply
 complete_prompt      complete_prompt  -                Complete            h    Offer the server's LoRAs and embeddings at the prompt's cursor

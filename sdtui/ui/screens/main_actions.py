@@ -56,6 +56,9 @@ class ImageActionsScreen(Screen[None]):
             return self.fill_undo is not None or None
         if action == "clear_init":
             return self.form.img2img.active or None
+        if action == "clear_overrides":
+            advanced = self.form.advanced
+            return bool(advanced.overrides or advanced.seed_resize) or None
         return True
 
     # -- parameters from an image ---------------------------------------------------------------
@@ -127,6 +130,12 @@ class ImageActionsScreen(Screen[None]):
         self.form.restore(before)
         self.refresh_bindings()
         self.notify("The form is back as it was before the fill", timeout=3)
+
+    def action_clear_overrides(self) -> None:
+        if self.form.advanced.clear_overrides():
+            self.notify("The settings kept from the image are dropped", timeout=3)
+        else:
+            self.notify("No settings kept from an image", timeout=2)
 
     # -- img2img --------------------------------------------------------------------------------
 

@@ -62,6 +62,7 @@ class AdvancedSection(Vertical):
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__(id=id)
         self.overrides: dict[str, Any] = {}
+        self.seed_resize: tuple[int, int] | None = None  # "Seed resize from", with variations
 
     def on_mount(self) -> None:
         self._set_overrides({})
@@ -95,7 +96,7 @@ class AdvancedSection(Vertical):
             parts.append("refiner")
         if self._select("vae").chosen:
             parts.append("VAE")
-        if self.overrides:
+        if self.overrides or self.seed_resize:
             parts.append("overrides")
         self.query_one(Collapsible).title = f"More: {', '.join(parts)}" if parts else TITLE
 
@@ -107,6 +108,8 @@ class AdvancedSection(Vertical):
         if strength > 0:
             request.subseed = subseed
             request.subseed_strength = strength
+        if self.seed_resize:
+            request.seed_resize_from_w, request.seed_resize_from_h = self.seed_resize
         clip_skip = int(self._number("clip-skip"))
         request.clip_skip = clip_skip if clip_skip > 1 else None
         request.restore_faces = True if self._checked("restore-faces") else None
@@ -136,16 +139,29 @@ class AdvancedSection(Vertical):
         self._select("refiner").want(request.refiner_checkpoint)
         vae = (request.override_settings or {}).get("sd_vae")
         self._select("vae").want(vae if isinstance(vae, str) and vae != "Automatic" else None)
+        width, height = request.seed_resize_from_w, request.seed_resize_from_h
         self._set_overrides(
-            {k: v for k, v in (request.override_settings or {}).items() if k not in FORM_SETTINGS}
+            {k: v for k, v in (request.override_settings or {}).items() if k not in FORM_SETTINGS},
+            (width, height) if width and height and width > 0 and height > 0 else None,
         )
 
-    def _set_overrides(self, overrides: dict[str, Any]) -> None:
-        self.overrides = overrides
+    def clear_overrides(self) -> bool:
+        """Drop the settings kept from an image's parameters; False when there were none."""
+        had = bool(self.overrides or self.seed_resize)
+        self._set_overrides({}, None)
+        return had
+
+    def _set_overrides(
+        self, overrides: dict[str, Any], seed_resize: tuple[int, int] | None = None
+    ) -> None:
+        """Settings an image brought that have no field here: kept, sent, and listed."""
+        self.overrides, self.seed_resize = overrides, seed_resize
+        shown = [f"{k} {one_line(str(v), 40)}" for k, v in overrides.items()]
+        if seed_resize:
+            shown.append(f"seed resize from {seed_resize[0]}x{seed_resize[1]}")
         line = self.query_one("#more-overrides", Static)
-        shown = ", ".join(f"{k} {one_line(str(v), 40)}" for k, v in overrides.items())
-        line.update(f"Override settings: {shown}" if overrides else "")
-        line.display = bool(overrides)
+        line.update(f"Kept from the image: {', '.join(shown)}" if shown else "")
+        line.display = bool(shown)
         self._summarise()
 
     # -- across restarts ------------------------------------------------------------------------
@@ -155,6 +171,8 @@ class AdvancedSection(Vertical):
         data |= {c: "1" if self._checked(c) else "" for c in CHECKS}
         data |= {s: self._select(s).chosen or "" for s in SELECTS}
         data["overrides"] = json.dumps(self.overrides) if self.overrides else ""
+        resize = self.seed_resize
+        data["seed-resize"] = f"{resize[0]}x{resize[1]}" if resize else ""
         return data
 
     def restore(self, texts: dict[str, str]) -> None:
@@ -167,7 +185,9 @@ class AdvancedSection(Vertical):
             self.query_one(f"#{check_id}", Checkbox).value = bool(texts.get(check_id))
         for select_id in SELECTS:
             self._select(select_id).want(texts.get(select_id) or None)
-        self._set_overrides(_overrides(texts.get("overrides", "")))
+        width, _, height = texts.get("seed-resize", "").partition("x")
+        resize = (int(width), int(height)) if width.isdigit() and height.isdigit() else None
+        self._set_overrides(_overrides(texts.get("overrides", "")), resize)
 
     def set_facts(self, facts: ServerFacts) -> None:
         self._select("refiner").offer(
