@@ -723,6 +723,7 @@ async def test_escape_clears_the_search_then_leaves(app: PanelApp, context: AppC
         await wait_for(pilot, lambda: panel.border_title == "History · 2")
         assert app.search.value == "" and panel.list_view.has_focus
         await wait_for(pilot, lambda: bool(app.messages))
+        await pilot.pause(0.2)  # a preview that follows the highlight once keys pause
         assert app.taken()[-1][0] == "Show"
         await pilot.press("escape")
         await pilot.pause()
@@ -733,6 +734,7 @@ async def test_escape_clears_the_search_then_leaves(app: PanelApp, context: AppC
         assert panel.list_view.has_focus
         await pilot.press("escape")
         await wait_for(pilot, lambda: panel.border_title == "History · 2")
+        await pilot.pause(0.2)
         app.taken()
         await pilot.press("escape")
         await pilot.pause()

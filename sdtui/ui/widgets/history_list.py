@@ -56,7 +56,8 @@ THUMB_ENTRIES = 600
 """Thumbnails kept in memory (a few hundred bytes each): several screens' worth at 200x60."""
 
 THUMB_MARGIN_ROWS = 8
-"""Rows above and below the view whose thumbnails are made ahead of scrolling to them."""
+"""Rows above and below the view (at least; a page when more) whose thumbnails are made ahead
+of scrolling to them."""
 
 EMPTY_NOTE = "No images yet.\n\nEverything you generate is saved and listed here."
 """What an empty history says (the list draws it in place of rows)."""
@@ -414,20 +415,27 @@ class HistoryList(ScrollView, can_focus=True):
 
     def set_thumbnails(self, thumbs: Mapping[Path, Thumbnail | None]) -> None:
         """Thumbnails for shown rows (None: the file has none); repaints only what changed."""
-        changed = False
         held = self._thumbs
+        top = round(self.scroll_y) // ROW_HEIGHT
+        bottom = (round(self.scroll_y) + self._view_height()) // ROW_HEIGHT
+        shown: list[int] = []
         for path, cells in thumbs.items():
             key = _key(path)
             self._requested.discard(key)
-            if key in self._by_path:
+            row = self._by_path.get(key)
+            if row is not None:
                 held[key] = cells
                 held.move_to_end(key)
                 self._cache.pop(key, None)
-                changed = True
+                index = self._index_of(row)
+                if index is not None and top <= index <= bottom:
+                    shown.append(index)
         while len(held) > THUMB_ENTRIES:
             held.popitem(last=False)
-        if changed:
-            self.refresh()
+        # Rows made ahead of the view are painted when scrolled to: no repaint for them now.
+        if shown:
+            first, last = min(shown), max(shown)
+            self.refresh_lines(first * ROW_HEIGHT, (last - first + 1) * ROW_HEIGHT)
 
     def forget_requests(self, paths: Iterable[Path]) -> None:
         """Thumbnails asked for that will not come (scrolled past): ask again when in view."""
@@ -441,7 +449,7 @@ class HistoryList(ScrollView, can_focus=True):
             return
         first = round(self.scroll_y) // ROW_HEIGHT
         last = (round(self.scroll_y) + height) // ROW_HEIGHT
-        margin = THUMB_MARGIN_ROWS
+        margin = max(THUMB_MARGIN_ROWS, last - first + 1)  # a page ahead: ready when paged to
         held, requested = self._thumbs, self._requested
         wanted: list[IndexRow] = []
         # On screen first (top down), then the rows just below and just above.
