@@ -57,6 +57,7 @@ class HistoryPanel(EntryActions):
         self._search = HistoryFilter(context.keys.name("history.search"), id="history-search")
         self._status = Static("", id="history-status", markup=False)
         self._parsed = parse_query("")
+        self._status_text = ""
         self._generation = 0  # of the latest query asked for: older answers are dropped
         self.loaded = False
         self.total = 0
@@ -101,6 +102,9 @@ class HistoryPanel(EntryActions):
             self.border_title = f"History · {self.total:,}"
 
     def _set_status(self, text: str) -> None:
+        if text == self._status_text:
+            return  # an update re-lays out the screen: only when the line changes
+        self._status_text = text
         self._status.update(text)
         self._status.display = bool(text)
 
