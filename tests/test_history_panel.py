@@ -798,3 +798,31 @@ async def test_the_palette_offers_empty_trash_and_undo_only_once_there_is_one(
             )
         )
         await wait_for(pilot, lambda: len(history.entries) == 1)
+
+
+async def test_highlighting_never_reads_the_file_on_the_ui_thread(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import threading
+
+    from tests.tui import make_app
+
+    full = make_app("http://127.0.0.1:9", tmp_path)
+    paths = save_images(full.context.store, 3)
+    reads: list[tuple[str, bool]] = []
+    original = Path.read_bytes
+
+    def read_bytes(self: Path) -> bytes:
+        reads.append((self.name, threading.current_thread() is threading.main_thread()))
+        return original(self)
+
+    monkeypatch.setattr(Path, "read_bytes", read_bytes)
+    async with full.run_test(size=(140, 45)) as pilot:
+        history = full.main.history  # type: ignore[attr-defined]
+        await wait_for(pilot, lambda: history.loaded and len(history.entries) == 3)
+        history.focus_list()
+        await pilot.press("down")
+        preview = full.main.preview  # type: ignore[attr-defined]
+        await wait_for(pilot, lambda: getattr(preview.in_view.current, "path", None) == paths[1])
+        assert (paths[1].name, False) in reads
+        assert (paths[1].name, True) not in reads

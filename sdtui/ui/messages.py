@@ -41,10 +41,12 @@ class ModelLoaded(Message):
 
 @dataclass
 class ShowEntry(Message):
-    """Show a history entry in the preview (full view too when `full`)."""
+    """Show a history entry in the preview (full view too when `full`). `png`: the file's
+    bytes, read in a thread by the sender, so that the preview does not read them."""
 
     entry: HistoryEntry
     full: bool = False
+    png: bytes | None = None
 
 
 @dataclass

@@ -280,7 +280,7 @@ class MainScreen(ImageActionsScreen):
 
     @on(ShowEntry)
     def _show_entry(self, message: ShowEntry) -> None:
-        self.preview.show_entry(message.entry)
+        self.preview.show_entry(message.entry, message.png)
         if message.full:
             self.preview.full_view()
 

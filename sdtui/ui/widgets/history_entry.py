@@ -25,6 +25,9 @@ from sdtui.ui.widgets.history_trash import TrashActions
 
 __all__ = ["EntryActions", "entry_of"]
 
+MAX_READ = 64 * 1024 * 1024
+"""Image files up to this size are read for the preview in the thread that fetches the record."""
+
 SHOW_DELAY_SECONDS = 0.08
 """Highlights closer together than this (a held key) show only the last one in the preview."""
 
@@ -115,9 +118,22 @@ class EntryActions(TrashActions):
         """The full record (infotext and all) of one row, read in a thread."""
         record = self.context.index.get(row.path)
         entry = entry_of(record) if record is not None else None
-        self.app.call_from_thread(self._fetched, row, entry, full, then)
+        png = None
+        if entry is not None and not then:  # to be shown: the preview need not read the file
+            try:
+                png = row.path.read_bytes() if row.path.stat().st_size <= MAX_READ else None
+            except OSError:
+                png = None  # the preview says what is wrong when it opens the file itself
+        self.app.call_from_thread(self._fetched, row, entry, full, then, png)
 
-    def _fetched(self, row: IndexRow, entry: HistoryEntry | None, full: bool, then: str) -> None:
+    def _fetched(
+        self,
+        row: IndexRow,
+        entry: HistoryEntry | None,
+        full: bool,
+        then: str,
+        png: bytes | None = None,
+    ) -> None:
         if entry is None:
             self.notify(f"{one_line(row.path.name, 60)} is no longer indexed", severity="warning")
             return
@@ -128,7 +144,7 @@ class EntryActions(TrashActions):
             else:
                 self.post_message(ReuseParameters(entry.infotext, rerun=then == "rerun"))
         elif full or self._list.highlighted_row is row:
-            self.post_message(ShowEntry(entry, full=full))
+            self.post_message(ShowEntry(entry, full=full, png=png))
 
     def action_reuse(self) -> None:
         if (row := self.selected_row) is not None:

@@ -118,8 +118,12 @@ class PreviewPane(Vertical):
 
     # -- the batch in view ----------------------------------------------------------------------
 
-    def show_entry(self, entry: HistoryEntry) -> None:
-        self.in_view = Batch.of([ShownImage.of_entry(entry)])
+    def show_entry(self, entry: HistoryEntry, png: bytes | None = None) -> None:
+        """Show a history image; `png`, its file's bytes when already read (in a thread)."""
+        shown = ShownImage.of_entry(entry)
+        if png is not None:
+            shown.png = png
+        self.in_view = Batch.of([shown])
         self.show_current()
 
     def show_current(self) -> None:
