@@ -112,14 +112,20 @@ class ImageActionsScreen(Screen[None]):
         model, missing = self._model_of(reused)
         if model and model != self.context.facts.model_title:
             request.model = model  # for this job only: the server goes back afterwards
-        lines = ["Re-running the image"]
+        queue = self.context.queue
+        ahead = len(queue.pending) + (queue.current is not None)
+        lines = [
+            f"Re-running the image (queued behind {ahead} job(s))"
+            if ahead
+            else "Re-running the image"
+        ]
         if missing:
             lines.append(missing)
         if reused.from_img2img:
             lines.append("It was made by img2img: re-run as txt2img, without its init image")
         if reused.ignored_line:
             lines.append(reused.ignored_line)
-        self.context.queue.submit(request)
+        queue.submit(request)
         self.notify("\n".join(lines), timeout=6 if len(lines) > 1 else 2, markup=False)
 
     def action_undo_fill(self) -> None:
