@@ -826,3 +826,33 @@ async def test_highlighting_never_reads_the_file_on_the_ui_thread(
         await wait_for(pilot, lambda: getattr(preview.in_view.current, "path", None) == paths[1])
         assert (paths[1].name, False) in reads
         assert (paths[1].name, True) not in reads
+
+
+async def test_a_long_scan_shows_its_progress_then_the_rows(
+    app: PanelApp, context: AppContext, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import threading
+
+    save_images(context.store, 2)
+    release = threading.Event()
+    index = context.index
+    real_scan = index.scan
+
+    def slow_scan(progress: Callable[[int, int | None], None] | None = None) -> object:
+        if progress is not None:
+            progress(3400, 10_000)
+        release.wait(10)
+        return real_scan(progress)
+
+    monkeypatch.setattr(index, "scan", slow_scan)
+    async with app.run_test(size=SIZE) as pilot:
+        panel = app.panel
+        panel.start()
+        status = panel.query_one("#history-status")
+        await wait_for(pilot, lambda: status.display)
+        assert str(status.render()) == "Indexing 3,400 / 10,000…"
+        assert not panel.loaded and panel.entries == []  # what the new index holds: nothing
+        release.set()
+        await wait_for(pilot, lambda: panel.loaded and len(panel.entries) == 2)
+        assert not status.display
+        assert panel.border_title == "History · 2"

@@ -153,7 +153,13 @@ class PngInfoDialog(ModalScreen[str | None]):
         event.stop()
         self.read(event.value)
 
-    @work(thread=True, exclusive=True, group="png-info", exit_on_error=False)
+    @work(
+        thread=True,
+        exclusive=True,
+        group="png-info",
+        exit_on_error=False,
+        description="reading the image",
+    )
     def read(self, text: str) -> None:
         """Read the file in a thread; show what it says (or one line why not)."""
         info = read_info(text)

@@ -113,7 +113,13 @@ class EntryActions(TrashActions):
     def _fetch(self, row: IndexRow, *, full: bool, then: str = "") -> None:
         self._fetch_record(row, full, then)
 
-    @work(thread=True, exclusive=True, group="history-record", exit_on_error=False)
+    @work(
+        thread=True,
+        exclusive=True,
+        group="history-record",
+        exit_on_error=False,
+        description="reading an image's parameters",
+    )
     def _fetch_record(self, row: IndexRow, full: bool, then: str) -> None:
         """The full record (infotext and all) of one row, read in a thread."""
         record = self.context.index.get(row.path)
@@ -176,7 +182,7 @@ class EntryActions(TrashActions):
         if (row := self.selected_row) is not None:
             self._star(row, not row.favourite)
 
-    @work(thread=True, group="history-star", exit_on_error=False)
+    @work(thread=True, group="history-star", exit_on_error=False, description="starring")
     def _star(self, row: IndexRow, on: bool) -> None:
         self.context.index.set_favourite(row.path, on)
         self.app.call_from_thread(self._list.replace_row, replace(row, favourite=on))

@@ -149,7 +149,13 @@ class HistoryPanel(EntryActions):
         self._generation += 1
         self._query(self._generation, self._parsed, highlight)
 
-    @work(thread=True, exclusive=True, group="history-query", exit_on_error=False)
+    @work(
+        thread=True,
+        exclusive=True,
+        group="history-query",
+        exit_on_error=False,
+        description="searching the history",
+    )
     def _query(self, generation: int, parsed: ParsedQuery, highlight: Path | None) -> None:
         self._query_rows(generation, parsed, highlight)
 
