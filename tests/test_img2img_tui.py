@@ -3,6 +3,7 @@ size, denoise, resize mode and mask, the key back to txt2img."""
 
 from __future__ import annotations
 
+import base64
 from pathlib import Path
 from typing import Any
 
@@ -61,7 +62,9 @@ async def test_a_history_image_becomes_the_init_image_and_img2img_is_sent(
         request = app.main.form.to_request()
         assert isinstance(request, Img2ImgRequest)
         assert (request.denoising_strength, request.resize_mode) == (0.6, 1)
-        assert request.init_images and request.mask is None
+        # Encoded once, in the thread that read the file: the request takes it as it is.
+        assert request.init_images == [base64.b64encode(source.read_bytes()).decode()]
+        assert request.mask is None
         made = await generate(pilot, app, tmp_path)
         info = parse_infotext(infotext(made))
         assert info.get("Denoising strength") == "0.6"

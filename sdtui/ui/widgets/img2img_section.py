@@ -7,6 +7,8 @@ sends img2img while an init image is set, txt2img once it is cleared.
 
 from __future__ import annotations
 
+import dataclasses
+from dataclasses import dataclass
 from pathlib import Path
 
 from textual import on, work
@@ -40,6 +42,24 @@ RESIZE_CHOICES = [
 ]
 AREA_CHOICES = [("Whole picture", False), ("Only masked", True)]
 MASK_DELAY = 0.3  # seconds after the last key in the mask path before the file is read
+
+
+@dataclass(frozen=True)
+class EncodedImage(SourceImage):
+    """An image read and base64-encoded in a thread: building a request then costs the UI
+    thread nothing (a large PNG's base64 takes tens of milliseconds)."""
+
+    encoded: str = ""
+
+    def b64(self) -> str:
+        return self.encoded
+
+
+def read_encoded(path: Path) -> EncodedImage:
+    """Read, check and encode an image file (blocking: call it from a thread)."""
+    image = read_source_image(path)
+    fields = {f.name: getattr(image, f.name) for f in dataclasses.fields(SourceImage)}
+    return EncodedImage(**fields, encoded=image.b64())
 
 
 def expand(path_text: str) -> Path:
@@ -102,7 +122,7 @@ class Img2ImgSection(Vertical):
     @work(thread=True, exclusive=True, group="init-image", exit_on_error=False)
     def _read_init(self, path: Path, fill_size: bool) -> None:
         try:
-            image = read_source_image(path)
+            image = read_encoded(path)
         except InputImageError as exc:
             self.app.call_from_thread(self._failed, path, str(exc))
             return
@@ -158,7 +178,7 @@ class Img2ImgSection(Vertical):
     @work(thread=True, exclusive=True, group="mask", exit_on_error=False)
     def _read_mask(self, path: Path) -> None:
         try:
-            mask = read_source_image(path)
+            mask = read_encoded(path)
         except InputImageError as exc:
             self.app.call_from_thread(self._mask_read, path, None, str(exc))
             return
