@@ -186,3 +186,22 @@ async def test_queued_img2img_jobs_are_kept_as_img2img(tmp_path: Path) -> None:
     [back] = session.load_pending()
     assert isinstance(back, Img2ImgRequest)
     assert (back.init_images, back.denoising_strength, back.prompt) == (["aGVsbG8="], 0.5, "kept")
+
+
+async def test_loading_an_img2img_image_keeps_its_denoise_for_an_init_image_set_later(
+    demo_server: DemoServer, tmp_path: Path
+) -> None:
+    from sdtui.ui.messages import InfotextPasted
+
+    app = make_app(demo_server.url, tmp_path)
+    init = _image(tmp_path / "later.png", (64, 64))
+    async with app.run_test(size=SIZE) as pilot:
+        await _started(pilot, app)
+        text = "x\nSteps: 3, Sampler: Euler, CFG scale: 7, Seed: 1, Size: 64x64, Denoising strength: 0.35"
+        app.main.post_message(InfotextPasted(text))
+        await pilot.pause(0.2)
+        assert any("made by img2img" in m for m in notifications(app))
+        assert not isinstance(app.main.form.to_request(), Img2ImgRequest)
+        await _set_init(pilot, app, init)
+        request = app.main.form.to_request()
+        assert isinstance(request, Img2ImgRequest) and request.denoising_strength == 0.35

@@ -90,6 +90,11 @@ class ImageActionsScreen(Screen[None]):
         elif model and model != self.context.facts.model_title:
             self.form.set_current_model(model)
             self.post_message(GenerationForm.ModelChanged(model))
+        if filled.reused.from_img2img and not self.form.img2img.active:
+            lines.append(
+                "It was made by img2img: its denoise applies once an init image is set "
+                f"({self._key('history.use_init')} in the history)"
+            )
         if filled.reused.ignored_line:
             lines.append(filled.reused.ignored_line)
         self.notify("\n".join(lines), timeout=6 if len(lines) > 1 else 3, markup=False)

@@ -244,8 +244,7 @@ class GenerationForm(Vertical):
         before = self.state()
         reused = request_from_infotext(text, styles=styles)
         self.fill_request(reused.request)
-        if self.img2img.active:
-            self.img2img.fill(reused.img2img)
+        self.img2img.fill(reused.img2img)  # kept for an init image set later, if none is yet
         return Filled(before, reused)
 
     # -- img2img ----------------------------------------------------------------------------------
