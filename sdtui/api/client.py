@@ -85,6 +85,11 @@ CONNECT_TIMEOUT = 5.0
 THREAD_PARSE_BYTES = 64 * 1024
 
 
+def _encode_json(body: Any) -> bytes:
+    """The JSON bytes httpx's `json=` would send."""
+    return json.dumps(body, ensure_ascii=False, separators=(",", ":"), allow_nan=False).encode()
+
+
 class SDClient:
     """One server. Use as `async with SDClient(url) as client:` or call `aclose()`."""
 
@@ -137,14 +142,18 @@ class SDClient:
         endpoint: str,
         *,
         json_body: Any = None,
+        content: bytes | None = None,
         params: dict[str, Any] | None = None,
         timeout: httpx.Timeout | None = None,
     ) -> httpx.Response:
+        headers = None if content is None else {"Content-Type": "application/json"}
         try:
             response = await self._http.request(
                 method,
                 endpoint,
                 json=json_body,
+                content=content,
+                headers=headers,
                 params=params,
                 timeout=timeout or self._quick,
             )
@@ -235,9 +244,13 @@ class SDClient:
 
     async def _post_long(self, endpoint: str, body: Any, what: str) -> httpx.Response:
         """A POST that may take minutes (no read timeout); a missing endpoint says which feature
-        the server lacks."""
+        the server lacks.
+
+        The body is encoded in a thread: an img2img init image or an image to upscale is megabytes
+        of base64, which `json.dumps` would hold the event loop for (24 ms for a 6 MB image)."""
+        content = await asyncio.to_thread(_encode_json, body)
         try:
-            return await self._request("POST", endpoint, json_body=body, timeout=self._long)
+            return await self._request("POST", endpoint, content=content, timeout=self._long)
         except ApiError as exc:
             if exc.kind is ErrorKind.NOT_FOUND or (
                 # img2img is among the endpoints whose 404 means "--api is off"; a server that
