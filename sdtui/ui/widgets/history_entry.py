@@ -68,6 +68,11 @@ class EntryActions(TrashActions):
     def selected_row(self) -> IndexRow | None:
         return self._list.highlighted_row
 
+    def _is_highlighted(self, row: IndexRow) -> bool:
+        """Whether `row`'s image is the one highlighted (rows are new objects after a query)."""
+        current = self._list.highlighted_row
+        return current is not None and current.path == row.path
+
     @property
     def selected_entry(self) -> HistoryEntry | None:
         """The highlighted image's full record, once fetched (None until then)."""
@@ -99,7 +104,7 @@ class EntryActions(TrashActions):
         def show() -> None:
             self._show_timer = None
             self._shown_at = time.monotonic()
-            if self._list.highlighted_row is row:
+            if self._is_highlighted(row):
                 self._fetch(row, full=False)
 
         self._shown_at = now
@@ -149,7 +154,7 @@ class EntryActions(TrashActions):
                 self.notify("This image carries no parameters", severity="warning", timeout=4)
             else:
                 self.post_message(ReuseParameters(entry.infotext, rerun=then == "rerun"))
-        elif full or self._list.highlighted_row is row:
+        elif full or self._is_highlighted(row):
             self.post_message(ShowEntry(entry, full=full, png=png))
 
     def action_reuse(self) -> None:

@@ -11,6 +11,7 @@ undo. What the user wants done with an entry elsewhere goes up as messages.
 from __future__ import annotations
 
 import time
+from dataclasses import replace
 from pathlib import Path
 from typing import ClassVar
 
@@ -38,6 +39,7 @@ from sdtui.ui.widgets.history_list import (
 __all__ = ["THUMB_COLS", "THUMB_ROWS", "HistoryList", "HistoryPanel", "entry_of"]
 
 RESCAN_SECONDS = 5.0  # how often the index is brought up to date with the folders
+FIRST_ROWS = 200  # rows shown at start-up before the whole history is read from the index
 PROGRESS_SECONDS = 0.1  # the progress line is updated at most this often
 NO_MATCH = "No image matches this search."
 
@@ -111,12 +113,19 @@ class HistoryPanel(EntryActions):
     # -- querying -------------------------------------------------------------------------------
 
     def _query_rows(
-        self, generation: int, parsed: ParsedQuery, highlight: Path | None = None
+        self,
+        generation: int,
+        parsed: ParsedQuery,
+        highlight: Path | None = None,
+        first: int | None = None,
     ) -> None:
-        """(In a thread.) Run the query and hand the rows over, with their path map built here."""
+        """(In a thread.) Run the query and hand the rows over, with their path map built here;
+        with `first`, only that many (the top of a long history, shown before the rest)."""
         index = self.context.index
-        rows = index.query(parsed.query)
-        total = index.count(HistoryQuery()) if parsed.filtered else len(rows)
+        query = parsed.query if first is None else replace(parsed.query, limit=first)
+        rows = index.query(query)
+        partial = first is not None and len(rows) >= first
+        total = index.count(HistoryQuery()) if parsed.filtered or partial else len(rows)
         by_path = path_map(rows)
         self.app.call_from_thread(
             self._show_rows, generation, parsed, rows, by_path, total, highlight
@@ -172,6 +181,7 @@ class HistoryPanel(EntryActions):
         self.app.call_from_thread(self._begin_reload)
         index = self.context.index
         generation, parsed = self._generation, self._parsed
+        self._query_rows(generation, parsed, first=FIRST_ROWS)  # a screenful at once
         self._query_rows(generation, parsed)
         last = 0.0
 
