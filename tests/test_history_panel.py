@@ -579,15 +579,25 @@ async def test_rescans_pick_up_images_saved_and_deleted_elsewhere(
         panel.focus_list()
         await pilot.pause()
         app.taken()
+        requeries: list[int] = []
+        query_rows = panel._query_rows
+
+        def counted(*args: object, **kwargs: object) -> None:
+            requeries.append(1)
+            query_rows(*args, **kwargs)  # type: ignore[arg-type]
+
+        monkeypatch.setattr(panel, "_query_rows", counted)
         other = save_image(context.store, 8)  # another sdtui saved it: no highlight for it
         await wait_for(pilot, lambda: len(panel.entries) == 4)
         await pilot.pause()
+        assert requeries == []  # new images alone: only they were asked for
         assert panel.entries[0].path == other
         assert panel.selected_row is not None and panel.selected_row.path == paths[2]
         assert panel.border_title == "History · 4"
         assert app.taken() == []
-        paths[1].unlink()  # deleted behind our back
+        paths[1].unlink()  # deleted behind our back: the list is asked for again
         await wait_for(pilot, lambda: len(panel.entries) == 3)
+        assert requeries
         assert [e.path for e in panel.entries] == [other, paths[2], paths[0]]
         assert panel.border_title == "History · 3"
         rescans = panel.rescans

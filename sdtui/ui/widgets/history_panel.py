@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import replace
+from datetime import datetime
 from pathlib import Path
 from typing import ClassVar
 
@@ -224,10 +225,29 @@ class HistoryPanel(EntryActions):
     )
     def _rescan_index(self, generation: int, parsed: ParsedQuery) -> None:
         """Pick up images another sdtui (or anything else) saved or deleted. When nothing changed
-        nothing comes back to the UI thread; otherwise the query runs again here."""
+        nothing comes back to the UI thread; new images alone are queried as such; otherwise
+        the whole query runs again here."""
         self.rescans += 1
-        if self.context.index.scan().changed:
-            self._query_rows(generation, parsed)
+        index = self.context.index
+        result = index.scan()
+        if not result.changed:
+            return
+        rows = self._list.rows
+        if (
+            rows
+            and result.added
+            and not (result.removed or result.updated or parsed.filtered)
+            and parsed.query.newest_first
+        ):
+            # Only new images (another sdtui generating): ask for those newer than the top row
+            # rather than the whole list again, unless some were older than it.
+            since = datetime.fromtimestamp(rows[0].created)
+            newer = index.query(replace(parsed.query, since=since))
+            new = [row for row in newer if self._list.row_for(row.path) is None]
+            if len(new) == result.added:
+                self.app.call_from_thread(self._added, generation, new, False)
+                return
+        self._query_rows(generation, parsed)
 
     def add_paths(self, paths: list[Path], interrupted: bool = False) -> None:
         """Images this app just saved: index them and show them, highlighted."""
@@ -254,11 +274,11 @@ class HistoryPanel(EntryActions):
         elif rows:
             self._added(self._generation, rows)
 
-    def _added(self, generation: int, rows: list[IndexRow]) -> None:
+    def _added(self, generation: int, rows: list[IndexRow], highlight: bool = True) -> None:
         if generation != self._generation:
             return
         before = len(self._list.rows)
-        self._list.add_rows(rows, highlight=True)
+        self._list.add_rows(rows, highlight=highlight)
         self.total += len(self._list.rows) - before
         self._update_title()
 
