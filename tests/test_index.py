@@ -590,3 +590,37 @@ def test_titles_carry_no_control_characters(tmp_path: Path, db: Path) -> None:
     assert titles(index) == ["red cat on a mat"]
     assert "\x1b[31m" in index.get(out / "a.png").prompt  # type: ignore[union-attr]
     index.close()
+
+
+def test_close_waits_for_a_scan_in_another_thread_and_loses_nothing(
+    tmp_path: Path, db: Path
+) -> None:
+    """The app closes the index at exit while a worker thread may be scanning: the scan stops
+    between batches (closing its connection under it could crash the interpreter), and the next
+    process reads what was left."""
+    out = tmp_path / "outputs"
+    folder = out / "txt2img-images" / DAY
+    for i in range(600):
+        write(folder / f"{i:05d}-{i}.png", png_bytes(infotext(f"picture {i}", i)))
+    age_folders(out)
+    index = HistoryIndex([out], db_path=db)
+    reading = threading.Event()
+    results: list[object] = []
+
+    def progress(done: int, total: int | None) -> None:
+        reading.set()
+        time.sleep(0.05)  # a slow disk: the close lands in the middle of the scan
+
+    thread = threading.Thread(target=lambda: results.append(index.scan(progress)))
+    thread.start()
+    assert reading.wait(10)
+    index.close()
+    thread.join(10)
+    assert not thread.is_alive() and len(results) == 1
+    with pytest.raises(RuntimeError, match="closed"):
+        index.query(HistoryQuery())
+
+    again = HistoryIndex([out], db_path=db)
+    again.scan()
+    assert again.count(HistoryQuery()) == 600
+    again.close()

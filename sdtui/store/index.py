@@ -22,6 +22,7 @@ index, keyed by path, so they survive a rebuild of the index, even one from garb
 from __future__ import annotations
 
 import contextlib
+import functools
 import os
 import re
 import sqlite3
@@ -31,7 +32,7 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar, cast
 
 import platformdirs
 
@@ -321,6 +322,33 @@ class _Pending:
     racy: bool = False  # changed just now: perhaps still being written, so read again later
 
 
+class _ScanStopped(Exception):
+    """The index is being closed while a scan reads files."""
+
+
+_F = TypeVar("_F", bound=Callable[..., Any])
+
+
+def _in_use(method: _F) -> _F:
+    """Count a call as using the index's connections, so `close()` waits for it: closing a
+    connection another thread is reading from can crash the interpreter."""
+
+    @functools.wraps(method)
+    def wrapper(self: HistoryIndex, *args: Any, **kwargs: Any) -> Any:
+        with self._idle:
+            if self._closed:
+                raise RuntimeError("the history index is closed")
+            self._active += 1
+        try:
+            return method(self, *args, **kwargs)
+        finally:
+            with self._idle:
+                self._active -= 1
+                self._idle.notify_all()
+
+    return cast(_F, wrapper)
+
+
 class HistoryIndex:
     """The index over `roots` (the output folder first) and the `imported` folders (also roots,
     read-only by default). `db_path` defaults to `default_path()`; one index serves every root,
@@ -351,6 +379,8 @@ class HistoryIndex:
         self.rebuilt: str | None = None
         self._local = threading.local()
         self._lock = threading.Lock()
+        self._idle = threading.Condition(self._lock)
+        self._active = 0  # calls in progress (see `_in_use`)
         self._scan_lock = threading.Lock()
         self._connections: list[sqlite3.Connection] = []
         self._generation = 0
@@ -383,6 +413,12 @@ class HistoryIndex:
             raise RuntimeError("the history index is closed")
         conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
         if conn is None or getattr(self._local, "generation", -1) != self._generation:
+            if conn is not None:  # this thread's own connection to an index started again
+                with self._lock:
+                    if conn in self._connections:
+                        self._connections.remove(conn)
+                with contextlib.suppress(sqlite3.Error):
+                    conn.close()
             conn = self._connect()
             self._local.conn = conn
             self._local.generation = self._generation
@@ -464,12 +500,20 @@ class HistoryIndex:
                 conn.execute(f'DROP {kind.upper()} IF EXISTS main."{name}"')
 
     def _drop_connections(self) -> None:
+        """Stop using the connections opened so far. Only this thread's own is closed here:
+        another thread may be in the middle of a read on its own, and closes it itself the next
+        time it asks for one (`close()` closes the rest once no call is in progress)."""
+        own: sqlite3.Connection | None = getattr(self._local, "conn", None)
         with self._lock:
-            connections, self._connections = self._connections, []
             self._generation += 1
-        for conn in connections:
+            if own is not None and own in self._connections:
+                self._connections.remove(own)
+            else:
+                own = None
+        self._local.conn = None
+        if own is not None:
             with contextlib.suppress(sqlite3.Error):
-                conn.close()
+                own.close()
 
     def _healthy_now(self) -> bool:
         """Whether the index file reads well now, on a connection of its own: another process
@@ -505,10 +549,17 @@ class HistoryIndex:
             self._prepare()
             self.rebuilt = "corrupt"
 
-    def close(self) -> None:
-        """Close every thread's connection. The index cannot be used afterwards."""
-        self._drop_connections()
-        self._closed = True
+    def close(self, timeout: float = 10.0) -> None:
+        """Close every thread's connection, once the calls in progress (a scan in a worker
+        thread...) have ended. The index cannot be used afterwards."""
+        with self._idle:
+            self._closed = True
+            self._idle.wait_for(lambda: self._active == 0, timeout)
+            connections, self._connections = self._connections, []
+            self._generation += 1
+        for conn in connections:
+            with contextlib.suppress(sqlite3.Error):
+                conn.close()
 
     def __enter__(self) -> HistoryIndex:
         return self
@@ -537,6 +588,7 @@ class HistoryIndex:
 
     # --- scanning ------------------------------------------------------------------------------
 
+    @_in_use
     def scan(
         self, progress: ProgressCallback | None = None, *, full: bool | None = None
     ) -> ScanResult:
@@ -545,6 +597,8 @@ class HistoryIndex:
         `progress(done, total)` hears about files being read. Never raises for a bad file."""
         try:
             return self._scan(progress, full)
+        except _ScanStopped:
+            return ScanResult(0, 0, 0, 0, 0.0)
         except sqlite3.DatabaseError as exc:
             if not _is_corrupt(exc):
                 raise
@@ -696,6 +750,10 @@ class HistoryIndex:
         if progress is not None and total:
             progress(0, total)
         for start in range(0, total, BATCH):
+            if self._closed:
+                # Closing: stop between batches. The directories are not marked read, so the
+                # next scan (of this or another process) reads what was left.
+                raise _ScanStopped
             batch = pending[start : start + BATCH]
             values = [self._row_values(item) for item in batch]
             with self._write() as conn:
@@ -747,6 +805,7 @@ class HistoryIndex:
             meta.infotext,
         )
 
+    @_in_use
     def add(self, paths: Iterable[Path], *, interrupted: bool = False) -> list[IndexRow]:
         """Index these files now (just saved, or restored from the trash), newest first. Paths
         outside every root, missing files and non-images are skipped. `interrupted` marks images
@@ -784,6 +843,7 @@ class HistoryIndex:
         )
         return sorted(rows, key=lambda row: (row.created, row.id), reverse=True)
 
+    @_in_use
     def forget(self, paths: Iterable[Path]) -> None:
         """Drop these files' rows (their favourite mark is kept, should they come back)."""
         texts = [_norm(p) for p in paths]
@@ -798,6 +858,7 @@ class HistoryIndex:
 
         self._robust(write)
 
+    @_in_use
     def set_favourite(self, path: Path, on: bool) -> None:
         """Star or unstar an image; kept by path beside the index, so a rebuild keeps it."""
         text = _norm(path)
@@ -899,6 +960,7 @@ class HistoryIndex:
         make = self._make_row
         return [make(r) for r in self._fetch(sql, params)]
 
+    @_in_use
     def query(self, query: HistoryQuery) -> list[IndexRow]:
         """The images matching `query`, newest (or oldest) first, at most `query.limit`."""
         if fts_match(query.text) is not None:
@@ -910,6 +972,7 @@ class HistoryIndex:
             where, params, f"ORDER BY created {direction}, id {direction}", query.limit
         )
 
+    @_in_use
     def query_ids(self, query: HistoryQuery) -> list[int]:
         """Just the ids of `query`'s images, in order: a list of 100,000 costs a few MB, and
         `rows()` fetches the ones on screen."""
@@ -920,6 +983,7 @@ class HistoryIndex:
             sql += f" LIMIT {max(0, int(query.limit))}"
         return [r[0] for r in self._fetch(sql, params)]
 
+    @_in_use
     def rows(self, ids: Sequence[int]) -> list[IndexRow]:
         """The rows for these ids, in the order given (ids no longer indexed are left out)."""
         found: dict[int, IndexRow] = {}
@@ -929,6 +993,7 @@ class HistoryIndex:
                 found[row.id] = row
         return [found[i] for i in ids if i in found]
 
+    @_in_use
     def count(self, query: HistoryQuery) -> int:
         """How many images match `query` (its limit is ignored)."""
         if fts_match(query.text) is not None:
@@ -937,6 +1002,7 @@ class HistoryIndex:
         where, params = self._where(query)
         return int(self._fetch(f"SELECT count(*) FROM images WHERE {where}", params)[0][0])
 
+    @_in_use
     def get(self, id_or_path: int | Path) -> IndexedImage | None:
         """The full record of one image, by id or path, or None when it is not indexed."""
         key: object = id_or_path if isinstance(id_or_path, int) else _norm(id_or_path)
@@ -945,6 +1011,7 @@ class HistoryIndex:
         found = self._fetch(sql, (key,))
         return self._make_full(found[0]) if found else None
 
+    @_in_use
     def records(self, query: HistoryQuery) -> list[IndexedImage]:
         """Full records of `query`'s images, in its order (for a few: `sdtui history --json`)."""
         where, params = self._where(query)
