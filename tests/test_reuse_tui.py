@@ -147,3 +147,31 @@ async def test_pasting_a_png_infotext_into_the_prompt_fills_the_form_and_undoes(
         await pilot.pause(0.2)
         assert app.main.form.state() == before
         assert app.main.check_action("undo_fill", ()) is None  # nothing left to undo
+
+
+async def test_rerun_drops_a_hires_upscaler_the_server_lacks_and_says_so(
+    demo_server: DemoServer, tmp_path: Path
+) -> None:
+    """The real server refuses an unknown hr_upscaler: a re-run of an image made elsewhere sends
+    the server's names only, and says what it left out."""
+    from sdtui.ui.messages import ReuseParameters
+
+    app = make_app(demo_server.url, tmp_path)
+    async with app.run_test(size=SIZE) as pilot:
+        await _started(pilot, app)
+        text = (
+            "a harbour\nSteps: 3, Sampler: Euler, CFG scale: 6, Seed: 77, Size: 64x64, "
+            "Denoising strength: 0.5, Hires upscale: 2, Hires upscaler: 4x-NoSuchUpscaler"
+        )
+        sent = len(pngs(tmp_path))
+        app.main.post_message(ReuseParameters(text, rerun=True))
+        await wait_for(pilot, lambda: len(pngs(tmp_path)) == sent + 1, timeout=20)
+        await wait_for(pilot, lambda: not app.context.queue.busy)
+        await app.workers.wait_for_complete()
+        said = "\n".join(notifications(app))
+        assert "4x-NoSuchUpscaler' is not on this server" in said
+        newest = max(pngs(tmp_path), key=lambda p: p.stat().st_mtime_ns)
+        made = parse_infotext(infotext(newest))
+        assert made.seed == 77
+        assert float(made.get("Hires upscale") or 0) == 2
+        assert made.get("Hires upscaler") != "4x-NoSuchUpscaler"

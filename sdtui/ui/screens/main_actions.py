@@ -14,7 +14,12 @@ from textual import on, work
 from textual.screen import Screen
 
 from sdtui.api import ApiError
-from sdtui.engine.reuse import Reused, match_reused_model, request_from_infotext
+from sdtui.engine.reuse import (
+    Reused,
+    fit_to_server,
+    match_reused_model,
+    request_from_infotext,
+)
 from sdtui.engine.upscale import UpscaleOptions, upscale_files
 from sdtui.text import one_line
 from sdtui.ui.context import AppContext
@@ -112,11 +117,14 @@ class ImageActionsScreen(Screen[None]):
     def rerun(self, text: str) -> None:
         """One image like the one the infotext describes, on its model; the form is left as
         it is (its batch count too)."""
-        reused = request_from_infotext(text, styles=self.context.facts.styles)
+        facts = self.context.facts
+        reused = request_from_infotext(text, styles=facts.styles)
         request = reused.request
-        model, missing = self._model_of(reused)
-        if model and model != self.context.facts.model_title:
-            request.model = model  # for this job only: the server goes back afterwards
+        # The image's names in the server's words; what it lacks is dropped (an unknown hires
+        # upscaler would fail the job) and said. Its model is this job's only.
+        missing = [line[0].upper() + line[1:] for line in fit_to_server(reused, facts)]
+        if request.model == facts.model_title:
+            request.model = None
         queue = self.context.queue
         ahead = len(queue.pending) + (queue.current is not None)
         lines = [
@@ -124,8 +132,7 @@ class ImageActionsScreen(Screen[None]):
             if ahead
             else "Re-running the image"
         ]
-        if missing:
-            lines.append(missing)
+        lines.extend(missing)
         if reused.from_img2img:
             lines.append("It was made by img2img: re-run as txt2img, without its init image")
         if reused.ignored_line:
