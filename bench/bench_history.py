@@ -32,6 +32,7 @@ Figures (wall clock, median of repeats where cheap):
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import random
 import shutil
@@ -168,18 +169,42 @@ def timed(call: Callable[[], Any], repeat: int = 1) -> tuple[float, Any]:
     return statistics.median(times), result
 
 
+# Started from this (by then large) process, a child's peak RSS would include ours: Linux
+# counts the memory a process had before its exec. A small launcher, started once with
+# posix_spawn and re-used, starts each measured child and reports its wait4 figures.
+_LAUNCHER = """
+import json, os, sys, time
+for line in sys.stdin:
+    job = json.loads(line)
+    started = time.perf_counter()
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    pid = os.posix_spawn(job["args"][0], job["args"], job["env"],
+                         file_actions=[(os.POSIX_SPAWN_DUP2, devnull, 1),
+                                       (os.POSIX_SPAWN_DUP2, devnull, 2)])
+    os.close(devnull)
+    _pid, status, usage = os.wait4(pid, 0)
+    wall = time.perf_counter() - started
+    print(json.dumps([wall, usage.ru_maxrss / 1024, os.waitstatus_to_exitcode(status)]),
+          flush=True)
+"""
+_launcher: subprocess.Popen[str] | None = None
+
+
 def child(args: list[str], env: dict[str, str]) -> tuple[float, float, int]:
     """Wall seconds, peak RSS (MB) and exit status of one child process."""
-    started = time.perf_counter()
-    process = subprocess.Popen(
-        args, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, close_fds=True
-    )
-    _pid, status, usage = os.wait4(process.pid, 0)
-    wall = time.perf_counter() - started
-    process.returncode = os.waitstatus_to_exitcode(status)
-    if process.stderr is not None:
-        process.stderr.close()
-    return wall, usage.ru_maxrss / 1024, process.returncode
+    global _launcher
+    if _launcher is None:
+        _launcher = subprocess.Popen(
+            [sys.executable, "-c", _LAUNCHER],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+    assert _launcher.stdin is not None and _launcher.stdout is not None
+    _launcher.stdin.write(json.dumps({"args": args, "env": env}) + "\n")
+    _launcher.stdin.flush()
+    wall, peak, status = json.loads(_launcher.stdout.readline())
+    return float(wall), float(peak), int(status)
 
 
 def measure(size: int, work: Path) -> dict[str, float]:
