@@ -1,10 +1,12 @@
-"""Saving is atomic and collision-free; the history reads what is on disk, skipping bad files."""
+"""Saving is atomic and collision-free; an image's header reads back what was saved, and a bad
+file is refused in one line."""
 
 from __future__ import annotations
 
 import io
 import multiprocessing
 import os
+import struct
 import zlib
 from datetime import datetime
 from pathlib import Path
@@ -15,6 +17,7 @@ from PIL import Image
 from sdtui.images.png import set_text_chunk
 from sdtui.store import ImageStore, SaveError, slugify
 from sdtui.store.files import TEMP_PREFIX
+from sdtui.store.history import UnreadableImage, entry_from_file
 
 INFOTEXT = "a red fox\nat dusk\nNegative prompt: blurry\nSteps: 20, Sampler: Euler a, CFG scale: 7.0, Seed: 42, Size: 64x32, Model: demo"
 
@@ -41,7 +44,7 @@ def test_save_names_and_reads_back(tmp_path: Path) -> None:
     when = datetime(2026, 11, 25, 12, 3, 1)
     path = store.save(make_png(), prompt="a red fox\nat dusk", seed=42, when=when)
     assert path == tmp_path / "2026-11-25" / "20261125-120301-42-a-red-fox.png"
-    [entry] = store.entries()
+    entry = entry_from_file(path)
     assert entry.path == path
     assert (entry.width, entry.height) == (64, 32)
     assert entry.title == "a red fox"
@@ -81,7 +84,7 @@ def test_two_processes_saving_at_once_lose_nothing(tmp_path: Path) -> None:
     files = sorted(tmp_path.rglob("*.png"))
     assert len(files) == 80
     assert not [p for p in tmp_path.rglob("*") if p.name.startswith(TEMP_PREFIX)]
-    prompts = {e.prompt for e in ImageStore(tmp_path).entries()}
+    prompts = {entry_from_file(p).prompt for p in files}
     assert prompts == {"worker 1", "worker 2"}
 
 
@@ -99,39 +102,20 @@ def test_unwritable_folder_is_a_clear_error(tmp_path: Path) -> None:
     assert "out" in str(caught.value.strerror)
 
 
-def test_history_newest_first_and_skips_bad_files(tmp_path: Path) -> None:
-    store = ImageStore(tmp_path)
-    old = store.save(make_png("old\nSteps: 1, Seed: 1, Size: 64x32"), prompt="old", seed=1)
-    new = store.save(make_png("new\nSteps: 1, Seed: 2, Size: 64x32"), prompt="new", seed=2)
-    os.utime(old, (1_000_000, 1_000_000))
-    day = new.parent
-    (day / "corrupt.png").write_bytes(b"\x89PNG\r\n\x1a\n" + b"garbage")
-    (day / "notes.txt").write_text("ignored")
+def test_a_header_too_big_for_an_infotext_is_refused(tmp_path: Path) -> None:
+    """A multi-megabyte "text" chunk is not an infotext: the reader refuses it (the index then
+    lists the file by name) instead of holding it in memory."""
     huge = make_png(None)
     chunk_data = b"parameters\x00" + b"A" * (2 * 1024 * 1024)
-    import struct
-
     chunk = (
         struct.pack(">I", len(chunk_data))
         + b"tEXt"
         + chunk_data
         + struct.pack(">I", zlib.crc32(b"tEXt" + chunk_data))
     )
-    (day / "huge.png").write_bytes(huge[:33] + chunk + huge[33:])
-    (day / f"{TEMP_PREFIX}123-abcd.tmp").write_bytes(b"partial")
-    entries = store.entries()
-    assert [e.prompt for e in entries] == ["new", "old"]
-    assert len(store.notes) == 2
-    assert any("corrupt.png" in n for n in store.notes)
-    assert any("huge.png" in n and "text chunk" in n for n in store.notes)
-
-
-def test_delete_refuses_paths_outside(tmp_path: Path) -> None:
-    store = ImageStore(tmp_path / "out")
-    path = store.save(make_png(), prompt="p", seed=1)
-    outside = tmp_path / "keep.png"
-    outside.write_bytes(b"x")
-    with pytest.raises(ValueError):
-        store.delete(outside)
-    store.delete(path)
-    assert not path.exists() and outside.exists()
+    (tmp_path / "huge.png").write_bytes(huge[:33] + chunk + huge[33:])
+    (tmp_path / "corrupt.png").write_bytes(b"\x89PNG\r\n\x1a\n" + b"garbage")
+    with pytest.raises(UnreadableImage, match="text chunk"):
+        entry_from_file(tmp_path / "huge.png")
+    with pytest.raises(UnreadableImage):
+        entry_from_file(tmp_path / "corrupt.png")

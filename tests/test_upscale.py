@@ -20,6 +20,7 @@ from sdtui.engine.img2img import read_source_image
 from sdtui.engine.upscale import UpscaleOptions, postprocessing_text, upscale_files
 from sdtui.images.png import read_text_chunks
 from sdtui.store import ImageStore
+from sdtui.store.index import HistoryIndex, HistoryQuery
 from tests.faulty import FaultyServer, Handler, Reply, Seen, json_reply
 from tests.faulty_servers import jpeg_with_exif, png_bytes, png_with_parameters
 
@@ -62,7 +63,11 @@ def test_one_file_keeps_its_parameters_and_lands_beside_its_source(
     assert texts["postprocessing"].startswith("Postprocess upscale by: 2")
     assert "Postprocess upscaler: Lanczos" in texts["postprocessing"]
     # The history reads it as an image like its source: same prompt and seed, newest first.
-    upscaled, original = ImageStore(tmp_path).entries()
+    index = HistoryIndex([tmp_path])
+    index.scan()
+    upscaled, original = (index.get(r.path) for r in index.query(HistoryQuery()))
+    index.close()
+    assert upscaled is not None and original is not None
     assert (upscaled.path, original.path) == (path, source)
     assert (upscaled.prompt, upscaled.seed) == (original.prompt, original.seed) == ("a red fox", 3)
     assert (upscaled.width, upscaled.height) == (128, 128)
