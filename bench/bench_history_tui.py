@@ -160,8 +160,20 @@ async def _measure_app(root: Path, work: Path) -> dict[str, float]:
         cpu = time.thread_time() - start
         out["search_ms"] = max(0.0, (cpu - idle_rate * (time.perf_counter() - wall)) * 1000)
         out["search_rows"] = len(history.rows)
-    out["peak_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    out["peak_rss_mb"] = _peak_rss_mb()
     return out
+
+
+def _peak_rss_mb() -> float:
+    """This process's peak resident memory. `ru_maxrss` would also count what the parent held
+    when it forked this child (Linux keeps the pre-exec peak): VmHWM is this program's own."""
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
 def child_main(root: Path, work: Path) -> None:
