@@ -67,6 +67,8 @@ examples:
   sdtui generate "a red door" --init-image photo.png --mask door.png --denoise 0.6
   sdtui upscale ~/Pictures/sdtui/2026-11-25/*.png --upscaler "R-ESRGAN 4x+" --scale 2
   sdtui info ~/Pictures/sdtui/2026-11-25/*.png
+  sdtui history --search "red fox" --since 3d --limit 10
+  sdtui history --history-dir ~/stable-diffusion-webui/outputs --model sdxl --json
   sdtui serve-demo --port 7860        an API-compatible demo server for other clients
 
 settings: command line > environment (SDTUI_URL, SDTUI_USER, SDTUI_PASSWORD, SDTUI_OUT)
