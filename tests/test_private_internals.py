@@ -103,3 +103,31 @@ def test_linux_driver_keeps__auto_restart_and__writer_thread() -> None:
         f"Textual's input thread is no longer {INPUT_THREAD!r}"
     )
     assert WriterThread(io.StringIO())._file is not None, "WriterThread no longer keeps _file"
+
+
+async def test_widget_scroll_update_sets_the_scrollbar_from_a_virtual_size() -> None:
+    """sdtui/ui/widgets/history_list.py changes its length without a screen layout the way
+    Textual's own `_size_updated(layout=False)` does: `set_reactive` + `Widget._scroll_update`."""
+    from textual.geometry import Size
+    from textual.scroll_view import ScrollView
+    from textual.widget import Widget
+
+    assert hasattr(Widget, "_scroll_update"), "Widget._scroll_update is gone"
+
+    class Long(ScrollView):
+        pass
+
+    class LongApp(App[None]):
+        def compose(self) -> ComposeResult:
+            yield Long()
+
+    app = LongApp()
+    async with app.run_test(size=(40, 10)) as pilot:
+        view = app.query_one(Long)
+        view.virtual_size = Size(38, 100)
+        await pilot.pause()
+        view.set_reactive(Long.virtual_size, Size(38, 1000))
+        view._scroll_update(Size(38, 1000))
+        await pilot.pause()
+        assert view.vertical_scrollbar.window_virtual_size == 1000
+        assert view.max_scroll_y == 1000 - view.scrollable_content_region.height

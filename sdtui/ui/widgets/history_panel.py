@@ -10,6 +10,8 @@ undo. What the user wants done with an entry elsewhere goes up as messages.
 
 from __future__ import annotations
 
+import gc
+
 import time
 from dataclasses import replace
 from datetime import datetime
@@ -41,6 +43,7 @@ __all__ = ["THUMB_COLS", "THUMB_ROWS", "HistoryList", "HistoryPanel", "entry_of"
 
 RESCAN_SECONDS = 5.0  # how often the index is brought up to date with the folders
 FIRST_ROWS = 200  # rows shown at start-up before the whole history is read from the index
+FREEZE_ROWS = 5000  # a list this long is taken out of the cyclic collector's scans
 PROGRESS_SECONDS = 0.1  # the progress line is updated at most this often
 NO_MATCH = "No image matches this search."
 
@@ -152,6 +155,10 @@ class HistoryPanel(EntryActions):
             highlight=highlight,
             empty_note=note,
         )
+        if len(rows) >= FREEZE_ROWS:
+            # Out of the cyclic collector's way (they hold no cycles; refcounts still free
+            # them): each full collection would walk all of them, ~100 ms on the UI thread.
+            gc.freeze()
         self._update_title()
 
     def _ask(self, highlight: Path | None = None) -> None:
