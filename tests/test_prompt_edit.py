@@ -191,3 +191,20 @@ def test_server_names_lose_control_characters() -> None:
 )
 def test_is_infotext(text: str, expected: bool) -> None:
     assert is_infotext(text) is expected
+
+
+def test_the_cursor_right_after_a_tag_changes_that_tag() -> None:
+    """Completing a LoRA leaves the cursor after its `>`: the weight key must then change the
+    tag's weight, not wrap "1>" as a word (which broke the tag)."""
+    text = "a castle <lora:film_grain:1>"
+    edit = change_weight(text, (len(text), len(text)), True)
+    assert edit is not None and edit.apply(text) == "a castle <lora:film_grain:1.05>"
+    text = "a (castle:1.1), dusk"
+    edit = change_weight(text, (14, 14), False)
+    assert edit is not None and edit.apply(text) == "a castle, dusk"
+
+
+def test_a_word_never_takes_in_a_tag_s_bracket() -> None:
+    text = "castle<lora:x:1>"
+    edit = change_weight(text, (2, 2), True)
+    assert edit is not None and edit.apply(text) == "(castle:1.1)<lora:x:1>"

@@ -64,9 +64,9 @@ def _block(text: str, cursor: int, opening: str, closing: str) -> tuple[int, int
 
 def _word(text: str, cursor: int) -> tuple[int, int]:
     start = end = cursor
-    while start > 0 and text[start - 1] not in DELIMITERS:
+    while start > 0 and text[start - 1] not in DELIMITERS and text[start - 1] not in "<>":
         start -= 1
-    while end < len(text) and text[end] not in DELIMITERS:
+    while end < len(text) and text[end] not in DELIMITERS and text[end] not in "<>":
         end += 1
     while start < end and text[start] == " ":
         start += 1
@@ -93,8 +93,13 @@ def change_weight(
     `selection` is (start, end) offsets, equal for a bare cursor, in either order."""
     start, end = sorted(selection)
     if start == end:
+        cursor = start
+        if cursor > 0 and text[cursor - 1] in ">)]":
+            # Right after a tag or an emphasis (where completing a LoRA leaves the cursor): that
+            # tag, not the "1>" before the cursor as a word.
+            cursor -= 1
         for opening, closing in (("<", ">"), ("(", ")"), ("[", "]")):
-            block = _block(text, start, opening, closing)
+            block = _block(text, cursor, opening, closing)
             if block is not None:
                 start, end = block
                 break

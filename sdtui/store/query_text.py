@@ -28,7 +28,7 @@ from sdtui.store.index import HistoryQuery
 
 __all__ = ["SEARCH_HELP", "ParsedQuery", "parse_query"]
 
-SEARCH_HELP = "words · model: · since:/until:YYYY-MM-DD · size:WxH · is:fav · sort:oldest"
+SEARCH_HELP = "words model:NAME is:fav since:/until:YYYY-MM-DD size:WxH sort:oldest"
 """The syntax in one line, for the search field's placeholder."""
 
 _TOKEN = re.compile(r'(\S+?:)?"([^"]*)"?|(\S+)')
