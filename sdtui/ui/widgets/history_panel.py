@@ -11,7 +11,6 @@ undo. What the user wants done with an entry elsewhere goes up as messages.
 from __future__ import annotations
 
 import gc
-
 import time
 from dataclasses import replace
 from datetime import datetime
