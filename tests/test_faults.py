@@ -54,6 +54,7 @@ from sdtui.images import (
 )
 from sdtui.store import ImageStore
 from sdtui.store.files import TEMP_PREFIX, TEMP_SUFFIX, remove_stale_temps
+from sdtui.store.index import HistoryIndex, HistoryQuery
 from tests.faulty import FaultyServer, Handler, Reply, Seen, json_reply
 from tests.faulty_servers import (
     MISSING_ENDPOINT,
@@ -631,8 +632,10 @@ def test_process_killed_during_a_save_leaves_only_a_hidden_temp_that_is_swept(
     assert temp.name.startswith(TEMP_PREFIX) and temp.name.endswith(TEMP_SUFFIX)
     assert temp.stat().st_size > 1_000_000  # the bytes were written; only the final link was not
 
-    store = ImageStore(root)
-    assert store.entries() == [] and store.notes == []
+    index = HistoryIndex([root])
+    index.scan()
+    assert index.query(HistoryQuery()) == []  # the history never lists a temp
+    index.close()
     assert temp.exists()  # a fresh temp may belong to a save still running elsewhere
     old = time.time() - 2 * 3600
     os.utime(temp, (old, old))
@@ -707,7 +710,11 @@ async def test_infotext_values_are_kept_verbatim_in_saved_files_and_history(
     [saved] = outcome.images
     assert saved.path is not None and saved.infotext == infotext
     assert read_text_chunks(saved.path.read_bytes())["parameters"] == infotext
-    [entry] = store.entries()
-    assert entry.prompt == prompt
+    index = HistoryIndex([tmp_path])
+    index.scan()
+    [row] = index.query(HistoryQuery())
+    entry = index.get(row.id)
+    index.close()
+    assert entry is not None and entry.prompt == prompt
     assert entry.sampler == "Euler\x1b]0;t\x07"
     assert entry.seed == 5
