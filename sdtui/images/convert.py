@@ -39,6 +39,7 @@ __all__ = [
     "image_size",
     "read_parameters",
     "to_png_with_parameters",
+    "user_comment_from_exif",
 ]
 
 #: Images with more pixels than this are refused before decoding (8192 x 8192).
@@ -270,7 +271,8 @@ def decode_user_comment(raw: bytes | str) -> str | None:
     return text or None
 
 
-def _user_comment_from_exif(exif_blob: bytes | None) -> str | None:
+def user_comment_from_exif(exif_blob: bytes | None) -> str | None:
+    """The infotext in an EXIF block's UserComment, or None (no EXIF, a broken one, no comment)."""
     if not exif_blob:
         return None
     exif = Image.Exif()
@@ -298,9 +300,9 @@ def read_parameters(data: bytes) -> str | None:
     """
     fmt = image_format(data)
     if fmt == "png":
-        from_exif = _user_comment_from_exif(_png_exif(data))
+        from_exif = user_comment_from_exif(_png_exif(data))
         return from_exif if from_exif is not None else read_text_chunks(data).get(PARAMETERS_KEY)
-    return _user_comment_from_exif(_header(data, fmt).exif)
+    return user_comment_from_exif(_header(data, fmt).exif)
 
 
 def encode_exif_user_comment(text: str) -> bytes:

@@ -15,7 +15,7 @@ import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
-from sdtui.images.convert import decode_user_comment
+from sdtui.images.convert import PARAMETERS_KEY, decode_user_comment, user_comment_from_exif
 from sdtui.store.history import UnreadableImage, read_png_metadata
 
 __all__ = ["IMAGE_SUFFIXES", "ImageMetadata", "is_image_name", "read_image_metadata"]
@@ -25,7 +25,6 @@ IMAGE_SUFFIXES = frozenset({".png", ".jpg", ".jpeg", ".webp"})
 
 _EXIF_IFD_TAG = 0x8769
 _USER_COMMENT_TAG = 0x9286
-_PARAMETERS_KEY = "parameters"
 # What Pillow raises on bytes it cannot make sense of.
 _PIL_ERRORS = (OSError, SyntaxError, ValueError, EOFError, struct.error, IndexError, KeyError)
 
@@ -47,26 +46,10 @@ def is_image_name(name: str) -> bool:
     return dot > 0 and name[dot:].lower() in IMAGE_SUFFIXES
 
 
-def _exif_comment(exif_blob: bytes | None) -> str | None:
-    if not exif_blob:
-        return None
-    from PIL import Image
-
-    exif = Image.Exif()
-    try:
-        exif.load(exif_blob)
-        value = exif.get_ifd(_EXIF_IFD_TAG).get(_USER_COMMENT_TAG)
-    except (*_PIL_ERRORS, TypeError):
-        return None  # broken EXIF is no EXIF: the file's other metadata still counts
-    if isinstance(value, bytes | str):
-        return decode_user_comment(value)
-    return None
-
-
 def _read_png(path: Path) -> ImageMetadata:
     width, height, texts, exif = read_png_metadata(path)
-    from_exif = _exif_comment(exif) if exif else None
-    infotext = from_exif if from_exif is not None else texts.get(_PARAMETERS_KEY, "")
+    from_exif = user_comment_from_exif(exif)
+    infotext = from_exif if from_exif is not None else texts.get(PARAMETERS_KEY, "")
     return ImageMetadata(width, height, infotext)
 
 
@@ -84,7 +67,7 @@ def _read_with_pillow(path: Path) -> ImageMetadata:
                     value = None
                 comment = decode_user_comment(value) if isinstance(value, bytes | str) else None
                 if comment is None:
-                    text = image.info.get(_PARAMETERS_KEY)
+                    text = image.info.get(PARAMETERS_KEY)
                     comment = text if isinstance(text, str) else None
     except FileNotFoundError:
         raise UnreadableImage(f"{path.name} is gone") from None
