@@ -57,6 +57,7 @@ from sdtui.api.types import (
 from sdtui.api.urls import API, PROGRESS, TASK_PROGRESS, split_credentials
 
 _Progress = TypeVar("_Progress", ProgressUpdate, TaskProgress)
+_Parsed = TypeVar("_Parsed", GenerationResult, ExtrasResult)
 
 
 def _remember_sniffio_is_missing() -> None:
@@ -269,10 +270,15 @@ class SDClient:
         self, endpoint: str, request: GenerationRequest, what: str
     ) -> GenerationResult:
         response = await self._post_long(endpoint, request.to_payload(), what)
+        return await self._parse_images(
+            response, endpoint, lambda: GenerationResult.from_bytes(response.content, request)
+        )
 
-        def parse() -> GenerationResult:
-            return GenerationResult.from_bytes(response.content, request)
-
+    async def _parse_images(
+        self, response: httpx.Response, endpoint: str, parse: Callable[[], _Parsed]
+    ) -> _Parsed:
+        """An answer carrying images, parsed in a thread (megabytes of base64); what is wrong
+        with it becomes the one-line error it means."""
         try:
             return await asyncio.to_thread(parse)
         except (json.JSONDecodeError, UnicodeDecodeError):
@@ -294,18 +300,9 @@ class SDClient:
 
     async def _extras(self, endpoint: str, body: Any, key: str) -> ExtrasResult:
         response = await self._post_long(endpoint, body, "upscaling")
-
-        def parse() -> ExtrasResult:
-            return ExtrasResult.from_bytes(response.content, key)
-
-        try:
-            return await asyncio.to_thread(parse)
-        except (json.JSONDecodeError, UnicodeDecodeError):
-            raise not_api_error(response, self.base_url, endpoint) from None
-        except BadImageData:
-            raise self._bad_image_data(endpoint) from None
-        except ResponseShapeError as exc:
-            raise self._shape_error(endpoint, exc) from None
+        return await self._parse_images(
+            response, endpoint, lambda: ExtrasResult.from_bytes(response.content, key)
+        )
 
     async def extra_single_image(self, image: bytes, request: ExtrasRequest) -> ExtrasResult:
         """POST extra-single-image: one image upscaled (or faces restored). No read timeout: a
