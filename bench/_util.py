@@ -19,10 +19,14 @@ import contextlib
 import gc
 import inspect
 import itertools
+import shutil
+import sys
+import tempfile
 import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 TICK_S = 0.002
@@ -448,3 +452,25 @@ class StackSampler:
                     continue
                 lines.append(f"  {thread} x{count}: " + " < ".join(stack))
         return lines
+
+
+def measure_sizes(
+    sizes_text: str,
+    keep: Path | None,
+    prefix: str,
+    measure: Callable[[int, Path], dict[str, float]],
+) -> dict[int, dict[str, float]]:
+    """`measure(size, work)` for each of the comma-separated sizes, in one work folder (a
+    temporary one, removed afterwards, unless `keep` names it)."""
+    sizes = [int(s) for s in sizes_text.split(",") if s]
+    work = keep or Path(tempfile.mkdtemp(prefix=prefix))
+    work.mkdir(parents=True, exist_ok=True)
+    results: dict[int, dict[str, float]] = {}
+    try:
+        for size in sizes:
+            print(f"measuring {size:,} images…", file=sys.stderr, flush=True)
+            results[size] = measure(size, work)
+    finally:
+        if keep is None:
+            shutil.rmtree(work, ignore_errors=True)
+    return results

@@ -35,11 +35,9 @@ import argparse
 import json
 import os
 import random
-import shutil
 import statistics
 import subprocess
 import sys
-import tempfile
 import time
 import tracemalloc
 from collections.abc import Callable
@@ -53,7 +51,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from PIL import Image
 
-from bench._util import verdict
+from bench._util import measure_sizes, verdict
 from sdtui.images.infotext import build_infotext
 from sdtui.images.png import make_chunk
 from sdtui.store.history import UnreadableImage, entry_from_file
@@ -350,17 +348,7 @@ def main() -> int:
     parser.add_argument("--sizes", default="1000,10000,100000", help="comma-separated counts")
     parser.add_argument("--keep", type=Path, help="generate into DIR and keep it")
     args = parser.parse_args()
-    sizes = [int(s) for s in args.sizes.split(",") if s]
-    work = args.keep or Path(tempfile.mkdtemp(prefix="sdtui-bench-history-"))
-    work.mkdir(parents=True, exist_ok=True)
-    results: dict[int, dict[str, float]] = {}
-    try:
-        for size in sizes:
-            print(f"measuring {size:,} images…", file=sys.stderr, flush=True)
-            results[size] = measure(size, work)
-    finally:
-        if args.keep is None:
-            shutil.rmtree(work, ignore_errors=True)
+    results = measure_sizes(args.sizes, args.keep, "sdtui-bench-history-", measure)
     return 0 if report(results) else 1
 
 

@@ -31,17 +31,15 @@ import asyncio
 import json
 import os
 import resource
-import shutil
 import subprocess
 import sys
-import tempfile
 import time
 from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench._util import percentile, verdict
+from bench._util import measure_sizes, percentile, verdict
 
 BUDGET_FRAME_MS = 16.0
 BUDGET_RESCAN_MS = 2.0
@@ -260,17 +258,7 @@ def main() -> int:
     if args.child is not None:
         child_main(args.child, args.work)
         return 0
-    sizes = [int(s) for s in args.sizes.split(",") if s]
-    work = args.keep or Path(tempfile.mkdtemp(prefix="sdtui-bench-history-tui-"))
-    work.mkdir(parents=True, exist_ok=True)
-    results: dict[int, dict[str, float]] = {}
-    try:
-        for size in sizes:
-            print(f"measuring {size:,} images…", file=sys.stderr, flush=True)
-            results[size] = measure(size, work)
-    finally:
-        if args.keep is None:
-            shutil.rmtree(work, ignore_errors=True)
+    results = measure_sizes(args.sizes, args.keep, "sdtui-bench-history-tui-", measure)
     return 0 if report(results) else 1
 
 
