@@ -98,14 +98,14 @@ class EntryActions(TrashActions):
         now = time.monotonic()
         if now - self._shown_at >= SHOW_DELAY_SECONDS:
             self._shown_at = now
-            self._fetch(row, full=False)
+            self._fetch_record(row, full=False)
             return
 
         def show() -> None:
             self._show_timer = None
             self._shown_at = time.monotonic()
             if self._is_highlighted(row):
-                self._fetch(row, full=False)
+                self._fetch_record(row, full=False)
 
         self._shown_at = now
         self._show_timer = self.set_timer(SHOW_DELAY_SECONDS, show)
@@ -113,10 +113,7 @@ class EntryActions(TrashActions):
     @on(HistoryList.Selected, "#history-list")
     def _selected(self, event: HistoryList.Selected) -> None:
         event.stop()
-        self._fetch(event.row, full=True)
-
-    def _fetch(self, row: IndexRow, *, full: bool, then: str = "") -> None:
-        self._fetch_record(row, full, then)
+        self._fetch_record(event.row, full=True)
 
     @work(
         thread=True,
@@ -125,7 +122,7 @@ class EntryActions(TrashActions):
         exit_on_error=False,
         description="reading an image's parameters",
     )
-    def _fetch_record(self, row: IndexRow, full: bool, then: str) -> None:
+    def _fetch_record(self, row: IndexRow, *, full: bool, then: str = "") -> None:
         """The full record (infotext and all) of one row, read in a thread."""
         record = self.context.index.get(row.path)
         entry = entry_of(record) if record is not None else None
@@ -159,11 +156,11 @@ class EntryActions(TrashActions):
 
     def action_reuse(self) -> None:
         if (row := self.selected_row) is not None:
-            self._fetch(row, full=False, then="reuse")
+            self._fetch_record(row, full=False, then="reuse")
 
     def action_rerun(self) -> None:
         if (row := self.selected_row) is not None:
-            self._fetch(row, full=False, then="rerun")
+            self._fetch_record(row, full=False, then="rerun")
 
     def action_copy_seed(self) -> None:
         row = self.selected_row

@@ -312,7 +312,7 @@ class HistoryPanel(EntryActions):
         list had no focus, so the preview still shows what was highlighted before."""
         self._list.focus()
         if (row := self._list.highlighted_row) is not None:
-            self._fetch(row, full=False)
+            self._fetch_record(row, full=False)
 
     def action_search(self) -> None:
         self._search.focus()
