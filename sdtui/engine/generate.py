@@ -24,6 +24,7 @@ from sdtui.engine.progress import (
     ProgressWatcher,
     new_task_id,
 )
+from sdtui.engine.styles import apply_styles as merge_styles
 from sdtui.images.convert import read_parameters, to_png_with_parameters
 from sdtui.images.infotext import build_infotext, parse_infotext
 from sdtui.images.png import ImageDataError
@@ -114,26 +115,15 @@ def schedule_type(sampler: str, scheduler: str | None) -> str:
     return _DEFAULT_SCHEDULES.get(sampler, "Automatic")
 
 
-def _merge_style(style_prompt: str, prompt: str) -> str:
-    if "{prompt}" in style_prompt:
-        return style_prompt.replace("{prompt}", prompt)
-    return ", ".join(part for part in (prompt.strip(), style_prompt.strip()) if part)
-
-
 def apply_styles(
     prompt: str, negative_prompt: str, names: Sequence[str] | None, styles: Sequence[PromptStyle]
 ) -> tuple[str, str]:
     """The prompts the server makes from `prompt` and the styles `names`, in order (v1.10's
-    `apply_styles_to_prompt`): a style holding `{prompt}` has it replaced by the prompt so far,
-    others are appended after ", " (empty parts dropped); negatives the same. Names the server
-    does not have change nothing."""
+    `apply_styles_to_prompt`, see engine/styles.py). Names the server does not have change
+    nothing."""
     by_name = {style.name: style for style in styles}
-    for name in names or ():
-        style = by_name.get(name)
-        if style is not None:
-            prompt = _merge_style(style.prompt, prompt)
-            negative_prompt = _merge_style(style.negative_prompt, negative_prompt)
-    return prompt, negative_prompt
+    known = [name for name in names or () if name in by_name]
+    return merge_styles(prompt, negative_prompt, known, by_name)
 
 
 def _checkpoint_short_title(title: str | None) -> str | None:

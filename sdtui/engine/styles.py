@@ -10,6 +10,17 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from typing import Protocol
+
+
+class StyleTexts(Protocol):
+    """What merging needs of a style: a `Style`, or the API's `PromptStyle`."""
+
+    @property
+    def prompt(self) -> str: ...
+
+    @property
+    def negative_prompt(self) -> str: ...
 
 
 @dataclass(frozen=True)
@@ -30,11 +41,11 @@ def apply_styles(
     prompt: str,
     negative_prompt: str,
     names: Iterable[str],
-    styles: Mapping[str, Style],
+    styles: Mapping[str, StyleTexts],
 ) -> tuple[str, str]:
     """The prompt and negative prompt the server generates from, with `names` applied in order."""
     for name in names:
-        style = styles.get(name, Style())
+        style: StyleTexts = styles.get(name) or Style()
         prompt = merge_prompts(style.prompt, prompt)
         negative_prompt = merge_prompts(style.negative_prompt, negative_prompt)
     return prompt, negative_prompt
