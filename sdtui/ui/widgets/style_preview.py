@@ -16,7 +16,7 @@ from rich.text import Text
 from textual.widgets import Static
 
 from sdtui.api import PromptStyle
-from sdtui.engine.styles import Style, apply_styles, split_known
+from sdtui.engine.styles import apply_styles, split_known
 from sdtui.text import one_line, strip_control
 from sdtui.ui.actions import KeyMap
 from sdtui.ui.dialogs.styles import StylesDialog
@@ -39,7 +39,7 @@ class StylePreview(Static):
         self.picked: list[str] = []
         self.offered: list[PromptStyle] | None = None  # None: the server has not answered yet
         self._prompts = ("", "")
-        self._styles: dict[str, Style] = {}
+        self._styles: dict[str, PromptStyle] = {}
 
     def on_mount(self) -> None:
         self._render_row()
@@ -55,7 +55,7 @@ class StylePreview(Static):
             for s in styles
             if s.name
         ]
-        self._styles = {s.name: Style(s.prompt, s.negative_prompt) for s in self.offered}
+        self._styles = {s.name: s for s in self.offered}
         self._render_row()
 
     def set_picked(self, names: Sequence[str]) -> None:
