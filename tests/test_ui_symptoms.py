@@ -501,12 +501,13 @@ async def test_a_server_that_dies_is_noticed_without_a_key_and_found_again(tmp_p
             await wait_for(pilot, lambda: app.context.connected)
             bar = app.query_one(ConnectionBar)
             server.stop()
+            # The banner follows the state through a posted message: wait for both.
             await wait_for(pilot, lambda: bar.state is ConnState.OFFLINE, timeout=10)
-            assert app.main.banner.has_class("-shown")
+            await wait_for(pilot, lambda: app.main.banner.has_class("-shown"), timeout=5)
             assert not [n for n in app._notifications if n.severity == "error"]  # calmly
             server = DemoServer(port=port, step_delay=0.002).start()
             await wait_for(pilot, lambda: bar.state is ConnState.CONNECTED, timeout=15)
-            assert not app.main.banner.has_class("-shown")
+            await wait_for(pilot, lambda: not app.main.banner.has_class("-shown"), timeout=5)
     finally:
         server.stop()
 
