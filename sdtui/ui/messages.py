@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from textual.message import Message
 
+from sdtui.api import GenerationRequest
 from sdtui.engine import JobEvent
 from sdtui.engine.server import ServerFacts
 from sdtui.store import HistoryEntry
@@ -80,3 +81,22 @@ class InfotextPasted(Message):
     """A whole infotext was pasted into a prompt editor: fill the form from it instead."""
 
     text: str
+
+
+@dataclass
+class JobSelected(Message):
+    """The queue panel's highlight moved: the preview follows this job (None: the newest)."""
+
+    job_id: int | None
+
+
+@dataclass
+class QueueChanged(Message):
+    """The queue's shape changed: order, pause, or a server's state or running job."""
+
+
+@dataclass
+class EditJob(Message):
+    """A pending job was taken out of the queue to be edited: its request goes into the form."""
+
+    request: GenerationRequest
