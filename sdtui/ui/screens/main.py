@@ -35,7 +35,7 @@ from sdtui.ui.messages import (
     ShowEntry,
 )
 from sdtui.ui.screens.full_image import FullImageScreen
-from sdtui.ui.screens.main_actions import ImageActionsScreen
+from sdtui.ui.screens.main_queue import QueueScreen
 from sdtui.ui.widgets.connection_bar import ConnectionBar
 from sdtui.ui.widgets.footer import Footer
 from sdtui.ui.widgets.generation_form import FormError, GenerationForm
@@ -43,6 +43,7 @@ from sdtui.ui.widgets.history_panel import HistoryPanel
 from sdtui.ui.widgets.in_order import after_typed_keys
 from sdtui.ui.widgets.preview_pane import PreviewPane
 from sdtui.ui.widgets.prompt_editor import PromptEditor
+from sdtui.ui.widgets.queue_panel import QueuePanel
 from sdtui.ui.widgets.server_banner import ServerBanner
 from sdtui.ui.widgets.style_preview import StylePreview
 
@@ -50,7 +51,7 @@ IDLE_GC_DELAY = 1.0  # seconds after a job before the idle full collection
 SAVE_FORM_DELAY = 1.0  # seconds after the last edit before the form is written to disk
 
 
-class MainScreen(ImageActionsScreen):
+class MainScreen(QueueScreen):
     BINDINGS: ClassVar[list[BindingType]] = bindings("main")
 
     def __init__(self, context: AppContext) -> None:
@@ -63,6 +64,7 @@ class MainScreen(ImageActionsScreen):
         self.form = GenerationForm(context.keys, id="form")
         self.preview = PreviewPane(context, id="preview-pane")
         self.history = HistoryPanel(context, id="history")
+        self.queue_panel = QueuePanel(context, id="queue")
 
     def compose(self) -> ComposeResult:
         yield self.bar
@@ -71,6 +73,7 @@ class MainScreen(ImageActionsScreen):
             yield self.form
             yield self.preview
             yield self.history
+            yield self.queue_panel
         # Compact: with the history's own keys beside the app's, 140 columns fit them all.
         yield Footer(compact=True)
 
