@@ -208,30 +208,40 @@ def _cut(text: str, width: int) -> str:
     return text if len(text) <= width else text[: max(0, width - 1)] + "…"
 
 
+#: The SERVER column of the listing is cut to this many characters ("gpu1", "10.0.0.5:7860").
+SERVER_WIDTH = 24
+
+
 def _table(images: Sequence[IndexedImage], width: int | None) -> list[str]:
-    """Lines of a table: time, seed, size, model, path, then the prompt's first line in what
-    room is left (`width` None: nothing is cut, for pipes)."""
+    """Lines of a table: time, seed, size, model, the server when any image names one, path,
+    then the prompt's first line in what room is left (`width` None: nothing is cut, for
+    pipes)."""
+    servers = any(image.server for image in images)
     rows = []
     for image in images:
         mark = "*" if image.favourite else ("!" if image.interrupted else " ")
         size = f"{image.width}x{image.height}" if image.width and image.height else "?"
-        rows.append(
-            (
-                mark + image.created_at().strftime("%Y-%m-%d %H:%M"),
-                "" if image.seed is None else str(image.seed),
-                size,
-                one_line(image.model or "", 40),
-                strip_control(str(image.path), keep_newlines=False),
-                one_line(image.title, 300),
-            )
-        )
-    head = (" TIME", "SEED", "SIZE", "MODEL", "PATH", "PROMPT")
-    widths = [max(len(r[i]) for r in [head, *rows]) for i in range(5)]
+        cells = [
+            mark + image.created_at().strftime("%Y-%m-%d %H:%M"),
+            "" if image.seed is None else str(image.seed),
+            size,
+            one_line(image.model or "", 40),
+        ]
+        if servers:
+            cells.append(one_line(image.server or "", SERVER_WIDTH))
+        cells += [
+            strip_control(str(image.path), keep_newlines=False),
+            one_line(image.title, 300),
+        ]
+        rows.append(cells)
+    head = [" TIME", "SEED", "SIZE", "MODEL", *(["SERVER"] if servers else []), "PATH", "PROMPT"]
+    fixed = len(head) - 1
+    widths = [max(len(r[i]) for r in [head, *rows]) for i in range(fixed)]
     lines = []
     for row in [head, *rows]:
-        left = "  ".join(cell.ljust(widths[i]) for i, cell in enumerate(row[:5]))
+        left = "  ".join(cell.ljust(widths[i]) for i, cell in enumerate(row[:fixed]))
         room = None if width is None else width - len(left) - 2
-        prompt = row[5] if room is None else _cut(row[5], room)
+        prompt = row[fixed] if room is None else _cut(row[fixed], room)
         lines.append(f"{left}  {prompt}".rstrip() if prompt else left.rstrip())
     return lines
 

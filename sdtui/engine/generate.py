@@ -27,8 +27,9 @@ from sdtui.engine.progress import (
 from sdtui.engine.styles import apply_styles as merge_styles
 from sdtui.images.convert import read_parameters, to_png_with_parameters
 from sdtui.images.infotext import build_infotext, parse_infotext
-from sdtui.images.png import ImageDataError
+from sdtui.images.png import ImageDataError, set_text_chunk
 from sdtui.store import ImageStore, SaveError
+from sdtui.store.metadata import SERVER_KEY, server_name
 
 if TYPE_CHECKING:
     from sdtui.api.client import SDClient
@@ -43,6 +44,7 @@ __all__ = [
     "embedded_infotext",
     "generate",
     "infotext_from_request",
+    "mark_server",
     "save_result",
     "schedule_type",
 ]
@@ -333,6 +335,13 @@ class GenerationOutcome:
         return " · ".join(parts)
 
 
+def mark_server(png: bytes, server: str | None) -> bytes:
+    """`png` with an `sdtui-server` text chunk naming the server that made it, beside
+    `parameters` (spliced: pixels and the infotext are untouched). No name, no chunk."""
+    name = server_name(server)
+    return set_text_chunk(png, SERVER_KEY, name) if name else png
+
+
 def _save_one(
     store: ImageStore | None,
     index: int,
@@ -341,9 +350,11 @@ def _save_one(
     infotext: str,
     prompt: str,
     when: datetime,
+    server: str | None = None,
 ) -> SavedImage:
     try:
         png = to_png_with_parameters(image, infotext)  # no pixel re-encode for PNGs
+        png = mark_server(png, server)
     except ImageDataError as exc:
         return SavedImage(index, seed, infotext, b"", error=f"image {index + 1}: {exc}")
     saved = SavedImage(index, seed, infotext, png)
@@ -371,12 +382,14 @@ async def save_result(
     model: ServerModel | None = None,
     *,
     styles: Sequence[PromptStyle] = (),
+    server: str | None = None,
 ) -> list[SavedImage]:
     """Give every image its infotext and save it, in a worker thread.
 
     The infotext is the one in `info`; else the one the image carries (a server that answers
     `info: ""` may still embed it, with the real seed and model); else one built from the request
-    (with the server's `styles` applied to its prompts).
+    (with the server's `styles` applied to its prompts). With `server`, each PNG also carries
+    that name in an `sdtui-server` text chunk (the infotext stays as the web UI reads it).
     """
     when = datetime.now()
 
@@ -392,7 +405,7 @@ async def save_result(
                     seed = embedded_seed
             if not infotext:
                 infotext = infotext_from_request(request, seed, model, styles=styles)
-            out.append(_save_one(store, i, image, seed, infotext, request.prompt, when))
+            out.append(_save_one(store, i, image, seed, infotext, request.prompt, when, server))
         return out
 
     return await asyncio.to_thread(work)
@@ -408,8 +421,11 @@ async def generate(
     previews: bool = True,
     model: ServerModel | None = None,
     styles: Sequence[PromptStyle] = (),
+    server: str | None = None,
 ) -> GenerationOutcome:
     """Run one txt2img job (img2img for an `Img2ImgRequest`) and save its images. Raises ApiError when the server fails.
+
+    `server` names the server in each saved PNG (`sdtui-server` chunk; see `save_result`).
 
     With `on_progress`, the job is sent under a task id of its own (`force_task_id`, unless the
     request names one) and `on_progress` hears about this job only: while another client's job
@@ -417,7 +433,7 @@ async def generate(
     outcome keeps the caller's request, without the task id."""
     if on_progress is None:
         result = await client.generate(request)
-        images = await save_result(result, request, store, model, styles=styles)
+        images = await save_result(result, request, store, model, styles=styles, server=server)
         return GenerationOutcome(request=request, result=result, images=images)
     task_id = request.force_task_id or new_task_id()
     sent = dataclasses.replace(request, force_task_id=task_id)
@@ -433,7 +449,8 @@ async def generate(
         with contextlib.suppress(asyncio.CancelledError):
             await poller
     images, stopped_early = await asyncio.gather(
-        save_result(result, request, store, model, styles=styles), watcher.finish(result.info)
+        save_result(result, request, store, model, styles=styles, server=server),
+        watcher.finish(result.info),
     )
     return GenerationOutcome(
         request=request, result=result, images=images, stopped_early=stopped_early

@@ -39,7 +39,12 @@ import platformdirs
 from sdtui.images.infotext import parse_infotext
 from sdtui.store.files import TEMP_PREFIX, remove_stale_temps
 from sdtui.store.history import UnreadableImage
-from sdtui.store.metadata import ImageMetadata, is_image_name, read_image_metadata
+from sdtui.store.metadata import (
+    ImageMetadata,
+    is_image_name,
+    read_image_metadata,
+    server_name,
+)
 from sdtui.text import strip_control
 
 __all__ = [
@@ -800,7 +805,7 @@ class HistoryIndex:
             height,
             info.model if info else None,
             info.model_hash if info else None,
-            (info.get("Server") if info else None) or None,
+            meta.server or server_name(info.get("Server") if info else None),
             1 if item.root in self._imported_strs else 0,
             meta.infotext,
         )

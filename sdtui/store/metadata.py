@@ -6,6 +6,10 @@ Exif IFD), which the web UI writes as ``b"UNICODE\\0"`` + UTF-16 (either byte or
 as the web UI's reader does) or ``ASCII\\0\\0\\0`` + text. Pillow's `Image.open` only parses the
 container's headers, and `getexif()` reads the EXIF segment, so no pixel is decoded. As in the web
 UI, a non-empty EXIF UserComment wins over a `parameters` chunk when a file has both.
+
+A PNG sdtui saved also names the server that made it in an `sdtui-server` text chunk (beside
+`parameters`, so the infotext stays exactly what the web UI reads back); JPEG and WebP files come
+from elsewhere and carry none.
 """
 
 from __future__ import annotations
@@ -17,8 +21,21 @@ from pathlib import Path
 
 from sdtui.images.convert import PARAMETERS_KEY, decode_user_comment, user_comment_from_exif
 from sdtui.store.history import UnreadableImage, read_png_metadata
+from sdtui.text import one_line
 
-__all__ = ["IMAGE_SUFFIXES", "ImageMetadata", "is_image_name", "read_image_metadata"]
+__all__ = [
+    "IMAGE_SUFFIXES",
+    "SERVER_KEY",
+    "ImageMetadata",
+    "is_image_name",
+    "read_image_metadata",
+    "server_name",
+]
+
+#: The PNG text keyword naming the server (its profile name, or host:port) that made an image.
+SERVER_KEY = "sdtui-server"
+#: A server name longer than this is cut (a name is a word or host:port, never a paragraph).
+SERVER_NAME_MAX = 200
 
 #: File names the history indexes (lower-cased suffixes).
 IMAGE_SUFFIXES = frozenset({".png", ".jpg", ".jpeg", ".webp"})
@@ -31,11 +48,20 @@ _PIL_ERRORS = (OSError, SyntaxError, ValueError, EOFError, struct.error, IndexEr
 
 @dataclass(frozen=True, slots=True)
 class ImageMetadata:
-    """An image's pixel size and infotext ("" when it carries none)."""
+    """An image's pixel size, infotext ("" when it carries none) and the server that made it
+    (None when the file does not say: JPEG, WebP, images saved by other tools)."""
 
     width: int | None
     height: int | None
     infotext: str
+    server: str | None = None
+
+
+def server_name(text: str | None) -> str | None:
+    """A server name as read from a file, safe to show: one line, no control characters,
+    at most `SERVER_NAME_MAX` characters; None when nothing is left."""
+    name = one_line(text or "", SERVER_NAME_MAX)
+    return name or None
 
 
 def is_image_name(name: str) -> bool:
@@ -50,7 +76,7 @@ def _read_png(path: Path) -> ImageMetadata:
     width, height, texts, exif = read_png_metadata(path)
     from_exif = user_comment_from_exif(exif)
     infotext = from_exif if from_exif is not None else texts.get(PARAMETERS_KEY, "")
-    return ImageMetadata(width, height, infotext)
+    return ImageMetadata(width, height, infotext, server_name(texts.get(SERVER_KEY)))
 
 
 def _read_with_pillow(path: Path) -> ImageMetadata:
