@@ -153,8 +153,21 @@ class ImageStore:
     def folder_for(self, when: datetime) -> Path:
         return self.root / f"{when:%Y-%m-%d}"
 
-    def save(self, png: bytes, *, prompt: str, seed: int, when: datetime | None = None) -> Path:
-        """Write a PNG (already carrying its infotext) under a fresh, safe name. Atomic."""
+    def save(
+        self,
+        png: bytes,
+        *,
+        prompt: str,
+        seed: int,
+        when: datetime | None = None,
+        stem: str | None = None,
+    ) -> Path:
+        """Write a PNG (already carrying its infotext) under a fresh, safe name. Atomic.
+
+        `stem` names the file instead of the date, seed and prompt (a sweep's grid); a taken
+        name gains a numbered suffix, as always."""
+        if stem is not None and (not stem or stem.startswith(".") or Path(stem).name != stem):
+            raise ValueError(f"not a plain file name: {stem!r}")
         when = when or datetime.now()
         folder = self.folder_for(when)
-        return atomic_write_unique(folder, image_name(prompt, seed, when), ".png", png)
+        return atomic_write_unique(folder, stem or image_name(prompt, seed, when), ".png", png)
