@@ -479,6 +479,10 @@ def _fixed_seed(seed: int | None, rng: random.Random) -> int:
     return rng.randrange(_RANDOM_SEEDS) if seed is None or seed < 0 else seed
 
 
+# Fields that may be swept on two axes, as in the web UI: each applies on top of the other.
+_REPEATABLE = frozenset({"prompt", "styles"})
+
+
 def _check_axes(request: GenerationRequest, axes: Sequence[Axis]) -> None:
     if not axes:
         raise ValueError("a sweep needs at least one field, for example cfg=5,7,9")
@@ -487,10 +491,13 @@ def _check_axes(request: GenerationRequest, axes: Sequence[Axis]) -> None:
     seen: dict[str, str] = {}
     for axis in axes:
         ids = ("width", "height") if axis.field.id == "size" else (axis.field.id,)
-        for field_id in ids:
+        for field_id in ids if axis.field.id not in _REPEATABLE else ():
+            if field_id in seen and seen[field_id] == axis.field.label:
+                raise ValueError(f"{axis.field.label} is swept twice: give its values once")
             if field_id in seen:
                 raise ValueError(
-                    f"{axis.field.label} and {seen[field_id]} both set {field_id}: sweep it once"
+                    f"{axis.field.label} and {seen[field_id]} both set the {field_id}: "
+                    "sweep one of them"
                 )
             seen[field_id] = axis.field.label
         if not axis.values:
