@@ -1,5 +1,6 @@
 """The generation engine shared by the CLI and the TUI: run a job, save its images, queue jobs."""
 
+from sdtui.engine.dispatch import split_batch
 from sdtui.engine.generate import (
     GenerationOutcome,
     SavedImage,
@@ -52,6 +53,7 @@ __all__ = [
     "read_source_image",
     "request_from_infotext",
     "save_result",
+    "split_batch",
     "split_checkpoint_title",
     "upscale_files",
     "upscale_sources",
