@@ -625,6 +625,16 @@ class DemoServer:
         if thread is not None and thread is not threading.current_thread():
             thread.join(timeout=5)
 
+    def kill(self) -> None:
+        """Die as a killed or crashed server does: every open connection is cut at once, a
+        running job's included (its client sees the connection break, not an answer), then
+        nothing listens. `stop` instead lets a running job answer with what it has so far."""
+        with self._lock:
+            httpd = None if self._stopped else self._httpd
+        if httpd is not None:
+            httpd.close_connections()
+        self.stop()
+
     @property
     def port(self) -> int:
         if self._httpd is not None:
