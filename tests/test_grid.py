@@ -205,3 +205,8 @@ def test_the_png_has_no_text_chunks_to_splice_around() -> None:
 
     data = labelled_grid_png([png_of(RED)], 1, 1, ["a"])
     assert read_text_chunks(data) == {}
+
+
+def test_control_characters_in_labels_are_not_drawn() -> None:
+    layout = grid_layout([(128, 128)], 1, 1, ["model\x1b]0;title\x07 name\r\n"])
+    assert layout.x_labels.lines[0] == ("model name",)

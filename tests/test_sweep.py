@@ -561,3 +561,14 @@ async def test_save_grid_runs_off_the_event_loop(
         sweep, [out.getvalue()], ImageStore(tmp_path), "x\nSteps: 1, Seed: 2, Size: 64x64"
     )
     assert threads and threads[0] != threading.main_thread().name
+
+
+async def test_save_grid_goes_into_the_folder_of_the_given_day(tmp_path: Path) -> None:
+    out = io.BytesIO()
+    Image.new("RGB", (64, 64), (200, 10, 10)).save(out, "PNG")
+    store = ImageStore(tmp_path)
+    sweep = expand(BASE, [parse_axis("steps=10,20")])
+    yesterday = datetime(2026, 11, 30, 23, 59)
+    path = await save_grid(sweep, [out.getvalue(), None], store, "", when=yesterday)
+    assert path.parent == tmp_path / "2026-11-30"
+    assert path.name == "xyz_grid-0000-42-a-red-fox-in-the-snow.png"

@@ -669,22 +669,32 @@ def grid_stem(sweep: Sweep, folder: Path) -> str:
 
 
 def _save_grid(
-    sweep: Sweep, images: Sequence[bytes | None], store: ImageStore, infotext: str
+    sweep: Sweep,
+    images: Sequence[bytes | None],
+    store: ImageStore,
+    infotext: str,
+    when: datetime | None,
 ) -> Path:
     png = grid_png(sweep, images)
     if infotext:
         png = to_png_with_parameters(png, infotext)
-    when = datetime.now()
+    when = when or datetime.now()
     first = sweep.cells[0].request
     stem = grid_stem(sweep, store.folder_for(when))
     return store.save(png, prompt=first.prompt, seed=first.seed, when=when, stem=stem)
 
 
 async def save_grid(
-    sweep: Sweep, images: Sequence[bytes | None], store: ImageStore, infotext: str
+    sweep: Sweep,
+    images: Sequence[bytes | None],
+    store: ImageStore,
+    infotext: str,
+    *,
+    when: datetime | None = None,
 ) -> Path:
-    """Draw the grid and save it beside the sweep's images (today's folder of `store`), as
+    """Draw the grid and save it beside the sweep's images (the dated folder of `when`, today
+    by default: pass the first image's time for a sweep that ran past midnight), as
     xyz_grid-NNNN-<seed>-<prompt words>.png carrying `infotext` in its `parameters` chunk
     (see :func:`grid_infotext`). Runs in a thread; atomic. ValueError when no image is there;
     SaveError when the folder cannot be written."""
-    return await asyncio.to_thread(_save_grid, sweep, list(images), store, infotext)
+    return await asyncio.to_thread(_save_grid, sweep, list(images), store, infotext, when)

@@ -24,6 +24,7 @@ from PIL import Image, ImageDraw, ImageFont
 
 from sdtui.images.convert import MAX_IMAGE_PIXELS, check_decodable, image_size
 from sdtui.images.png import ImageDataError
+from sdtui.text import strip_control
 
 __all__ = [
     "BACKGROUND",
@@ -126,7 +127,10 @@ def _wrap_all(texts: Sequence[str], font_size: int, width: float) -> WrappedLabe
         font_size=font_size,
         line_height=_line_height(font),
         spacing=font_size // 2,
-        lines=tuple(tuple(wrap_label(t, font, max(1.0, width))) for t in texts),
+        lines=tuple(
+            tuple(wrap_label(strip_control(t, keep_newlines=False), font, max(1.0, width)))
+            for t in texts
+        ),
     )
 
 
