@@ -21,7 +21,14 @@ from typing import TYPE_CHECKING, Any
 
 from sdtui import __version__
 from sdtui.cli_history import add_history_parser, cmd_history
-from sdtui.config import DEFAULT_URL, ConfigError, Settings, config_path, load_settings
+from sdtui.config import (
+    DEFAULT_URL,
+    ConfigError,
+    ServerProfile,
+    Settings,
+    config_path,
+    load_settings,
+)
 from sdtui.engine import limits
 from sdtui.engine.progress import HeldInterrupt
 from sdtui.text import one_line, strip_control
@@ -40,9 +47,16 @@ Generate images and print each saved PNG's path (or JSON with --json).
 Sampler, scheduler and model names are matched ignoring case: exact names, aliases, file names
 and hashes first, then a unique prefix (for models also a unique part of the name).
 
-Ctrl-C or SIGTERM interrupts the server's job: the images made so far are saved and their paths
-printed, then sdtui exits 130 (SIGINT) or 143 (SIGTERM). A second one quits at once.
-exit status: 0 done, 1 failed, 2 bad arguments, 130/143 interrupted, 141 output pipe closed."""
+Several servers (--url given more than once, or the config's [servers.NAME] tables): a batch
+count N becomes N jobs with the seeds one server would give them (seed, seed+1, ...), each server
+runs one job at a time, so a faster one takes more. A server that does not answer is left out (a
+warning); one that drops out mid-job has its job run again on another. --sweep makes a job a
+combination of values (the web UI's X/Y/Z plot), spread the same way; --grid draws them.
+
+Ctrl-C or SIGTERM interrupts the server's job (every server's): the images made so far are saved
+and their paths printed, then sdtui exits 130 (SIGINT) or 143 (SIGTERM). A second one quits at once.
+exit status: 0 done, 1 failed (a job that could run nowhere, or failed), 2 bad arguments,
+130/143 interrupted, 141 output pipe closed."""
 
 UPSCALE_DESCRIPTION = """\
 Upscale images through the server's Extras (one file: extra-single-image; several: one
@@ -52,6 +66,14 @@ Each result keeps its source's parameters and gains the web UI's postprocessing 
 in the output folder beside its source when the source lies there, else in today's folder, named
 after its source (NAME-2x.png, NAME-1024x768.png). Without --scale or --width/--height: 2x.
 exit status: 0 done, 1 failed (any image), 2 bad arguments, 130/143 interrupted."""
+
+#: The fields --sweep takes, as its help names them (engine.sweep.SWEEP_FIELDS has them all,
+#: and their aliases; not imported here: building the parser must stay quick).
+SWEEP_HELP = (
+    "seed, subseed, subseed_strength, steps, hr_steps, cfg, prompt, sampler, hr_sampler, "
+    "scheduler, model, size (WxH), width, height, denoise, clip_skip, hr_scale, hr_upscaler, "
+    "styles, vae"
+)
 
 #: `--resize-mode` choices, in the order of the API's numbers (0-3); see engine.img2img.
 RESIZE_MODE_CHOICES = ("just-resize", "crop-and-resize", "resize-and-fill", "latent")
@@ -64,15 +86,20 @@ examples:
   sdtui generate "lighthouse in a storm" --batch-size 4 --json --url http://gpu-box:7860
   sdtui generate "castle" --style Cinematic --hires --hr-upscaler Latent --denoise 0.5
   sdtui generate --from old.png --seed -1            the image's parameters, a new seed
+  sdtui generate "a red fox" --url gpu1 --url http://10.0.0.6:7860 --batch-count 8
+  sdtui generate "a red fox" --sweep cfg=5,7,9 --sweep steps=20,30 --grid
   sdtui generate "a red door" --init-image photo.png --mask door.png --denoise 0.6
   sdtui upscale ~/Pictures/sdtui/2026-11-25/*.png --upscaler "R-ESRGAN 4x+" --scale 2
   sdtui info ~/Pictures/sdtui/2026-11-25/*.png
+  sdtui servers                       each server of the config: online? model? busy?
   sdtui history --search "red fox" --since 3d --limit 10
   sdtui history --history-dir ~/stable-diffusion-webui/outputs --model sdxl --json
   sdtui serve-demo --port 7860        an API-compatible demo server for other clients
 
 settings: command line > environment (SDTUI_URL, SDTUI_USER, SDTUI_PASSWORD, SDTUI_OUT)
           > config file > defaults.  config file: {config_path()}
+servers:  [servers.NAME] tables in the config (url = "http://host:7860", user = "me",
+          password_env = "VARIABLE"); --url NAME picks one, --url URL adds any other.
 """
 
 
@@ -137,11 +164,23 @@ def _limited_option(
     )
 
 
-def _connection_options(parser: argparse.ArgumentParser) -> None:
+def _connection_options(parser: argparse.ArgumentParser, *, several: str = "") -> None:
+    """The server flags. `several`: what giving more than one server does for this command."""
     group = parser.add_argument_group("server")
     group.add_argument(
         "--url",
-        help=f"server URL, may hold a path prefix and user:pass@ (default {DEFAULT_URL})",
+        action="append",
+        metavar="URL|NAME",
+        help="a server: its URL (may hold a path prefix and user:pass@) or the name of a "
+        f"[servers.NAME] table in the config; repeatable{several} (default: the config's "
+        f"servers, else its url, else {DEFAULT_URL})",
+    )
+    group.add_argument(
+        "--server",
+        action="append",
+        dest="url",
+        metavar="NAME",
+        help="the same as --url, for a config's server by name",
     )
     group.add_argument("--demo", action="store_true", help="use the built-in demo server")
     group.add_argument("--user", help="user name for a server started with --api-auth")
@@ -210,6 +249,26 @@ def _generate_options(gen: argparse.ArgumentParser) -> None:
         help="inpaint the whole picture or only the masked part (default masked)",
     )
     img.add_argument("--invert-mask", action="store_true", help="repaint the black part instead")
+    sweep = gen.add_argument_group(
+        "sweeps (the web UI's X/Y/Z plot)",
+        "A job for every combination of up to three fields' values, run over every server. "
+        "Values as the web UI takes them: 5,7,9 · 1-5 · 10-30 (+5) · 1-2 [5] · "
+        '"a, b",c (quoted: a value with a comma); names are matched to the server\'s. '
+        "prompt=fox,cat,dog is Prompt S/R: fox in the prompt is replaced by each value in turn "
+        "(the first cell is the prompt as it is). A seed of -1 becomes one random seed for "
+        "every cell. Example: --sweep cfg=5,7,9 --sweep steps=20,30 --grid",
+    )
+    sweep.add_argument(
+        "--sweep",
+        action="append",
+        metavar="FIELD=V1,V2,...",
+        help=f"an axis: x, then y, then z (repeatable, up to 3); FIELD is one of {SWEEP_HELP}",
+    )
+    sweep.add_argument(
+        "--grid",
+        action="store_true",
+        help="also save the labelled grid of the results beside them (its path printed last)",
+    )
 
 
 def _upscale_parser(commands: Any) -> None:
@@ -241,7 +300,7 @@ def _upscale_parser(commands: Any) -> None:
         help="with --width/--height: scale to cover the size and keep the whole image, "
         "instead of cropping it to the size",
     )
-    _connection_options(up)
+    _connection_options(up, several=": the first one is used")
 
 
 def build_parser(*, explicit_only: bool = False) -> argparse.ArgumentParser:
@@ -254,7 +313,7 @@ def build_parser(*, explicit_only: bool = False) -> argparse.ArgumentParser:
         formatter_class=_HelpFormatter,
     )
     parser.add_argument("--version", action="version", version=f"sdtui {__version__}")
-    _connection_options(parser)
+    _connection_options(parser, several=": the TUI runs queued jobs on all of them")
     parser.add_argument("--theme", help="a Textual theme name (e.g. textual-dark, nord, gruvbox)")
     parser.add_argument(
         "--history-dir",
@@ -295,7 +354,7 @@ def build_parser(*, explicit_only: bool = False) -> argparse.ArgumentParser:
     )
     gen.add_argument("--json", action="store_true", help="print one JSON object instead of paths")
     _generate_options(gen)
-    _connection_options(gen)
+    _connection_options(gen, several=": the jobs are spread over all of them")
     if explicit_only:
         for action in gen._actions:
             if action.option_strings:
@@ -311,6 +370,15 @@ def build_parser(*, explicit_only: bool = False) -> argparse.ArgumentParser:
     info.add_argument("files", nargs="+", type=Path, help="image files")
     info.add_argument("--json", action="store_true", help="print a JSON array, one object a file")
 
+    servers = commands.add_parser(
+        "servers",
+        help="show whether each server answers, its model and what it offers",
+        description=_servers_description(),
+        formatter_class=_HelpFormatter,
+    )
+    servers.add_argument("--json", action="store_true", help="print a JSON array, one a server")
+    _connection_options(servers, several=": each one is shown")
+
     serve = commands.add_parser(
         "serve-demo",
         help="run the built-in demo server (an API-compatible stand-in, synthetic images)",
@@ -325,19 +393,51 @@ def build_parser(*, explicit_only: bool = False) -> argparse.ArgumentParser:
     return parser
 
 
+def _servers_description() -> str:
+    from sdtui.cli_servers import SERVERS_DESCRIPTION
+
+    return SERVERS_DESCRIPTION
+
+
+def _cmd_servers(args: argparse.Namespace) -> int:
+    from sdtui.cli_servers import cmd_servers
+
+    return cmd_servers(args)
+
+
 def resolve_settings(args: argparse.Namespace) -> Settings:
     try:
         settings = load_settings()
     except ConfigError as exc:
         raise CliError(str(exc)) from None
+    urls = getattr(args, "url", None)
     return settings.merged(
-        url=getattr(args, "url", None),
+        urls=tuple(urls) if urls else None,
         user=getattr(args, "user", None),
         password=getattr(args, "password", None),
         out=getattr(args, "out", None),
         theme=getattr(args, "theme", None),
         history_dirs=tuple(args.history_dirs) if getattr(args, "history_dirs", None) else None,
     )
+
+
+def server_profiles(settings: Settings) -> tuple[ServerProfile, ...]:
+    """The servers the command line and config ask for; BadArgument (one line) for a --url that
+    is neither a URL nor a config's server, or a password variable that is unset."""
+    try:
+        return settings.server_profiles()
+    except ConfigError as exc:
+        raise BadArgument(str(exc)) from None
+
+
+def first_server(settings: Settings) -> ServerProfile:
+    """The server a one-server command (upscale) talks to: the first one asked for."""
+    return server_profiles(settings)[0]
+
+
+def demo_settings(settings: Settings, url: str) -> Settings:
+    """The settings with the demo server as the one server (no credentials sent to it)."""
+    return settings.merged(url=url, urls=(url,), user="", password="")
 
 
 @contextlib.contextmanager
@@ -888,7 +988,7 @@ def _print_outcome(args: argparse.Namespace, outcome: GenerationOutcome) -> None
         print(f"sdtui: {outcome.summary()}", file=sys.stderr)
 
 
-async def _run_generate(args: argparse.Namespace, settings: Settings, url: str) -> int:
+async def _run_generate(args: argparse.Namespace, settings: Settings, server: ServerProfile) -> int:
     from sdtui.api import ApiError, SDClient
     from sdtui.engine import ServerModel, generate
     from sdtui.store import ImageStore
@@ -898,7 +998,7 @@ async def _run_generate(args: argparse.Namespace, settings: Settings, url: str) 
     explicit = _explicit(args) if args.from_file or args.init_image else set()
     store = ImageStore(settings.output_dir)
     progress = _ProgressLine()
-    async with SDClient(url, user=settings.user, password=settings.password) as client:
+    async with SDClient(server.url, user=server.user, password=server.password) as client:
         stopper = _Stopper(client, progress)
 
         async def work() -> GenerationOutcome:
@@ -912,6 +1012,7 @@ async def _run_generate(args: argparse.Namespace, settings: Settings, url: str) 
                 poll_interval=settings.poll_interval,
                 previews=False,
                 model=ServerModel(),
+                server=server.name,
             )
 
         with stopper.installed():
@@ -949,8 +1050,23 @@ def cmd_generate(args: argparse.Namespace) -> int:
     settings = resolve_settings(args)
     if args.demo:
         with demo_backend() as url:
-            return asyncio.run(_run_generate(args, settings, url))
-    return asyncio.run(_run_generate(args, settings, settings.url))
+            return _generate_on(args, demo_settings(settings, url))
+    return _generate_on(args, settings)
+
+
+def _generate_on(args: argparse.Namespace, settings: Settings) -> int:
+    """One server and no sweep: one request, as it always ran; else a job a batch (or a sweep's
+    cell) spread over every server."""
+    if args.grid and not args.sweep:
+        raise BadArgument("--grid draws a sweep: give --sweep FIELD=V1,V2,... too")
+    servers = server_profiles(settings)
+    if len(servers) == 1 and not args.sweep:
+        return asyncio.run(_run_generate(args, settings, servers[0]))
+    from sdtui.cli_generate import parse_sweeps, run_jobs
+
+    parse_sweeps(args)  # a bad --sweep: one line, before any file is read or server asked
+
+    return asyncio.run(run_jobs(args, settings, servers))
 
 
 # -- upscale --------------------------------------------------------------------------------------
@@ -983,7 +1099,7 @@ def _upscale_options(args: argparse.Namespace) -> Any:
     )
 
 
-async def _run_upscale(args: argparse.Namespace, settings: Settings, url: str) -> int:
+async def _run_upscale(args: argparse.Namespace, settings: Settings) -> int:
     import dataclasses
 
     from sdtui.api import ApiError, SDClient
@@ -992,8 +1108,9 @@ async def _run_upscale(args: argparse.Namespace, settings: Settings, url: str) -
     from sdtui.store import ImageStore
 
     options = _upscale_options(args)
+    server = first_server(settings)
     store = ImageStore(settings.output_dir)
-    async with SDClient(url, user=settings.user, password=settings.password) as client:
+    async with SDClient(server.url, user=server.user, password=server.password) as client:
         try:
             offered = await _Lists(client).offered("upscalers")
             if offered is not None:
@@ -1026,8 +1143,8 @@ def cmd_upscale(args: argparse.Namespace) -> int:
     settings = resolve_settings(args)
     if args.demo:
         with demo_backend() as url:
-            return asyncio.run(_run_upscale(args, settings, url))
-    return asyncio.run(_run_upscale(args, settings, settings.url))
+            return asyncio.run(_run_upscale(args, demo_settings(settings, url)))
+    return asyncio.run(_run_upscale(args, settings))
 
 
 # -- info -----------------------------------------------------------------------------------------
@@ -1121,6 +1238,8 @@ def cmd_serve_demo(args: argparse.Namespace) -> int:
 
 def cmd_tui(args: argparse.Namespace) -> int:
     settings = resolve_settings(args)
+    if not args.demo:
+        server_profiles(settings)  # a --url that names nothing: one line, before the UI starts
     # Importing and composing the UI allocates a great deal and frees almost nothing: collections
     # then only cost start-up time. The app turns them back on once its first frame is painted.
     gc.disable()
@@ -1128,7 +1247,7 @@ def cmd_tui(args: argparse.Namespace) -> int:
 
     if args.demo:
         with demo_backend() as url:
-            return run_app(settings.merged(url=url, user="", password=""), demo=True)
+            return run_app(demo_settings(settings, url), demo=True)
     return run_app(settings)
 
 
@@ -1154,6 +1273,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             "info": cmd_info,
             "history": cmd_history,
             "serve-demo": cmd_serve_demo,
+            "servers": _cmd_servers,
             "upscale": cmd_upscale,
         }
         try:
