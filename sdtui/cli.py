@@ -741,6 +741,10 @@ class _Lists:
         self.client = client
         self._got: dict[str, list[Any]] = {}
 
+    def preset(self, name: str, items: Sequence[Any]) -> None:
+        """A list already known (fetched with the server's facts): not asked for again."""
+        self._got[name] = list(items)
+
     async def get(self, name: str) -> list[Any]:
         if name not in self._got:
             self._got[name] = list(await getattr(self.client, name)())

@@ -14,6 +14,7 @@ import argparse
 import asyncio
 import contextlib
 import json
+import shutil
 import signal
 import sys
 from collections.abc import Iterator, Sequence
@@ -39,6 +40,7 @@ if TYPE_CHECKING:
     from sdtui.engine.generate import SavedImage
     from sdtui.engine.links import ServerLink
     from sdtui.engine.queue import Job, JobEvent, JobQueue
+    from sdtui.engine.server import ServerFacts
     from sdtui.engine.sweep import Axis, Sweep
 
 #: How many --sweep flags a generate takes: the x, y and z axes (engine.sweep.MAX_AXES).
@@ -94,13 +96,14 @@ class _QueueProgress:
             if update is None or not update.active:
                 state = "waiting" if update is not None and update.waiting else "starting"
             else:
-                state = f"{update.progress:4.0%}"
+                state = f"{update.progress:.0%}"
             parts.append(f"{job.server or '?'} {state}")
         pending = len(queue.pending)
         if pending:
             parts.append(f"{pending} queued")
         parts.append(f"{results.ended}/{results.total} done")
-        sys.stderr.write("\r\x1b[2K" + " · ".join(parts))
+        width = shutil.get_terminal_size().columns - 1  # a wrapped line cannot be redrawn
+        sys.stderr.write("\r\x1b[2K" + one_line(" · ".join(parts), max(10, width)))
         sys.stderr.flush()
         self.shown = True
 
@@ -203,6 +206,25 @@ async def _probe(links: Sequence[ServerLink]) -> list[ServerLink]:
     return alive
 
 
+def _facts(first: ServerLink, alive: Sequence[ServerLink]) -> ServerFacts:
+    """The first server's lists, with every server's checkpoints: a model only some servers have
+    is asked for by name, and runs on those (the queue asks each server whether it has it)."""
+    import dataclasses
+
+    models = {model.title: model for link in alive for model in link.facts.models}
+    return dataclasses.replace(first.facts, models=list(models.values()))
+
+
+def _lists(first: ServerLink, alive: Sequence[ServerLink]) -> _Lists:
+    """The lists the flags' names are matched against: the first server's (the lists it was
+    just asked for), the checkpoints of all."""
+    lists = _Lists(first.client)
+    facts = _facts(first, alive)
+    lists.preset("sd_models", facts.models)
+    lists.preset("samplers", facts.samplers)
+    return lists
+
+
 def _requests(
     request: GenerationRequest, axes: Sequence[Axis], facts: Any
 ) -> tuple[list[GenerationRequest], Sweep | None]:
@@ -295,10 +317,10 @@ async def _run(
     alive = await _probe(links)
     first = alive[0]
     try:
-        request = await _prepare_request(_Lists(first.client), args, inputs, explicit)
+        request = await _prepare_request(_lists(first, alive), args, inputs, explicit)
     except ApiError as exc:
         raise CliError(f"{first.name}: {exc.message}") from None
-    requests, sweep = _requests(request, axes, first.facts)
+    requests, sweep = _requests(request, axes, _facts(first, alive))
     if stopper.stopping:
         return stopper.status
     store = ImageStore(settings.output_dir)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import socket
 import subprocess
 import sys
@@ -295,3 +296,44 @@ def test_jobs_no_server_is_left_to_run_fail_with_exit_1(
     assert sum("no server left to run it" in line for line in lines) == 3
     assert lines[-1] == "sdtui: 0 images saved · 0 of 3 jobs done · 3 failed"
     assert "Traceback" not in stderr
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="POSIX signals")
+@pytest.mark.parametrize(("signum", "status"), [(signal.SIGTERM, 143), (signal.SIGINT, 130)])
+def test_a_signal_interrupts_every_servers_job_and_saves_what_they_made(
+    demo_factory: Callable[..., DemoServer], tmp_path: Path, signum: int, status: int
+) -> None:
+    one, two = demo_factory(step_delay=0.05), demo_factory(step_delay=0.05)
+    out = tmp_path / "out"
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "sdtui", "generate", "x", "--steps", "150", "--width", "64",
+         "--height", "64", "--batch-count", "4", "--seed", "10", "--url", one.url,
+         "--url", two.url, "--out", str(out)],
+        env={**os.environ, "SDTUI_CONFIG": str(tmp_path / "none.toml")},
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    try:
+        deadline = time.monotonic() + 15
+        for server in (one, two):
+            while httpx.get(f"{server.url}/sdapi/v1/progress").json()["state"]["sampling_step"] < 3:
+                assert time.monotonic() < deadline and proc.poll() is None, proc.communicate()
+                time.sleep(0.02)
+        started = time.monotonic()
+        proc.send_signal(signum)
+        stdout, stderr = proc.communicate(timeout=15)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.communicate()
+    assert proc.returncode == status, stderr
+    assert time.monotonic() - started < 5  # both jobs stopped early: 150 steps take 7.5 s
+    assert stderr.splitlines() == [
+        "interrupting: the images made so far will be saved (Ctrl-C again to quit)",
+        "sdtui: interrupted · 2 images saved · 2 of 4 jobs done",
+    ]
+    made = _made([Path(line) for line in stdout.splitlines()])
+    assert sorted(server for _, server in made) == sorted(
+        [_name(one.url), _name(two.url)]
+    )  # one image from each server; the two waiting jobs were dropped
+    assert {seed for seed, _ in made} <= {10, 11, 12, 13}
+    assert sorted(out.rglob("*.png")) == sorted(Path(line) for line in stdout.splitlines())
