@@ -336,7 +336,9 @@ async def _run(
             progress.clear()
             link = links_by_name.get(job.server or "")
             why = f" ({link.reason})" if link is not None and link.reason else ""
-            _warn(f"{job.server} dropped out mid-job{why}: its job goes to another server")
+            others = [r for r in queue.runners if r.name != job.server and not r.retired]
+            where = "its job goes to another server" if others else "no other server is left"
+            _warn(f"{job.server} dropped out mid-job{why}: {where}")
             if stopper.stopping:
                 queue.cancel(job)
         elif event.kind == "finished":
@@ -380,9 +382,10 @@ async def _run(
         return stopper.status
     if results.failed or results.cut_short or any(image.error for image, _ in results.images):
         return 1
-    if results.ended < results.total or not results.images:
+    if not results.images:
+        _warn("the servers returned no images" if several else "the server returned no images")
         return 1
-    return 0
+    return 0 if results.ended == results.total else 1
 
 
 def _job_ended(job: Job, results: _Results, args: argparse.Namespace, several: bool) -> None:

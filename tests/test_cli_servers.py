@@ -109,7 +109,14 @@ def test_a_url_that_is_neither_a_url_nor_a_profile_lists_the_profiles(
         '[servers.gpu1]\nurl = "http://10.0.0.5:7860"\n[servers.gpu2]\nurl = "http://10.0.0.6:7860"\n'
     )
     monkeypatch.setenv("SDTUI_CONFIG", str(config))
-    for command in (["generate", "x"], ["upscale", "a.png", "--upscaler", "Lanczos"], ["servers"]):
+    commands: list[list[str]] = [
+        [],  # the TUI: refused before it starts
+        ["generate", "x"],
+        ["generate", "x", "--sweep", "cfg=5,7"],
+        ["upscale", "a.png", "--upscaler", "Lanczos"],
+        ["servers"],
+    ]
+    for command in commands:
         assert main([*command, "--url", "gpu3"]) == 2
         err = capsys.readouterr().err
         assert err.count("\n") == 1 and "'gpu3'" in err and "gpu1, gpu2" in err
@@ -293,6 +300,7 @@ def test_jobs_no_server_is_left_to_run_fail_with_exit_1(
     assert stdout == ""
     lines = stderr.splitlines()
     assert sum("dropped out mid-job" in line for line in lines) == 2
+    assert lines[1].endswith(": no other server is left"), lines  # the second one to go
     assert sum("no server left to run it" in line for line in lines) == 3
     assert lines[-1] == "sdtui: 0 images saved · 0 of 3 jobs done · 3 failed"
     assert "Traceback" not in stderr
