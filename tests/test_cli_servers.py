@@ -197,6 +197,21 @@ def test_a_batch_count_is_spread_over_both_servers_with_one_servers_seeds(
     assert {server for _, server in made} == {_name(one.url), _name(two.url)}
 
 
+def test_a_fast_server_takes_more_of_the_jobs(
+    demo_factory: Callable[..., DemoServer], tmp_path: Path
+) -> None:
+    slow, fast = demo_factory(step_delay=0.05), demo_factory(step_delay=0.002)
+    # 20 steps: a second on the slow server, a few hundredths on the fast one.
+    result = _sdtui(tmp_path, "generate", "x", "--steps", "20", "--width", "64", "--height", "64",
+                    "--batch-count", "6", "--seed", "0", "--url", slow.url, "--url", fast.url,
+                    "--out", str(tmp_path / "out"))  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    made = _made([Path(line) for line in result.stdout.splitlines()])
+    assert [seed for seed, _ in made] == [0, 1, 2, 3, 4, 5]
+    by_fast = sum(server == _name(fast.url) for _, server in made)
+    assert by_fast >= 4, made  # the slow one ran one job (two at most) meanwhile
+
+
 def test_json_names_each_images_server(
     demo_factory: Callable[..., DemoServer], tmp_path: Path
 ) -> None:
