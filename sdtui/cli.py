@@ -75,6 +75,14 @@ SWEEP_HELP = (
     "styles, vae"
 )
 
+SWEEP_DESCRIPTION = """\
+A job for every combination of up to three fields' values, run over every server.
+Values as the web UI takes them: 5,7,9 · 1-5 · 10-30 (+5) · 1-2 [5] · "a, b",c (a value
+with a comma is quoted); names are matched to the server's. prompt=fox,cat,dog is Prompt
+S/R: fox in the prompt is replaced by each value in turn (the first is the prompt as it is).
+A seed of -1 becomes one random seed for every cell.
+example: --sweep cfg=5,7,9 --sweep steps=20,30 --grid   (6 jobs and their grid)"""
+
 #: `--resize-mode` choices, in the order of the API's numbers (0-3); see engine.img2img.
 RESIZE_MODE_CHOICES = ("just-resize", "crop-and-resize", "resize-and-fill", "latent")
 
@@ -251,12 +259,7 @@ def _generate_options(gen: argparse.ArgumentParser) -> None:
     img.add_argument("--invert-mask", action="store_true", help="repaint the black part instead")
     sweep = gen.add_argument_group(
         "sweeps (the web UI's X/Y/Z plot)",
-        "A job for every combination of up to three fields' values, run over every server. "
-        "Values as the web UI takes them: 5,7,9 · 1-5 · 10-30 (+5) · 1-2 [5] · "
-        '"a, b",c (quoted: a value with a comma); names are matched to the server\'s. '
-        "prompt=fox,cat,dog is Prompt S/R: fox in the prompt is replaced by each value in turn "
-        "(the first cell is the prompt as it is). A seed of -1 becomes one random seed for "
-        "every cell. Example: --sweep cfg=5,7,9 --sweep steps=20,30 --grid",
+        SWEEP_DESCRIPTION,
     )
     sweep.add_argument(
         "--sweep",

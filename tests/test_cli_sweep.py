@@ -142,7 +142,7 @@ def test_help_explains_the_syntax_and_names_every_field(
         build_parser().parse_args(["generate", "--help"])
     text = " ".join(capsys.readouterr().out.split())
     assert "--sweep FIELD=V1,V2,..." in text and "--grid" in text
-    assert "Example: --sweep cfg=5,7,9 --sweep steps=20,30 --grid" in text
+    assert "example: --sweep cfg=5,7,9 --sweep steps=20,30 --grid" in text
     assert "prompt=fox,cat,dog is Prompt S/R" in text
     listed = {name.split(" ")[0] for name in SWEEP_HELP.split(", ")}
     assert listed == set(SWEEP_FIELDS)
