@@ -323,6 +323,27 @@ async def test_a_runner_added_while_running_takes_jobs() -> None:
     assert first.state is JobState.DONE
 
 
+async def test_a_runner_made_offline_waits_for_its_server_before_the_first_job() -> None:
+    a = FakeServer("gpu1", recovers=True)
+    queue, _ = make_queue(a)
+    queue.runners[0].online = False  # not connected yet
+    job = queue.submit(req())
+    async with running(queue):
+        await idle(queue)
+    assert a.recover_calls == 1 and job.state is JobState.DONE and queue.runners[0].online
+
+
+async def test_a_listener_that_raises_stops_run_forever_loudly() -> None:
+    def listener(event: JobEvent) -> None:
+        if event.kind == "finished":
+            raise RuntimeError("listener bug")
+
+    queue = JobQueue(FakeServer("gpu1").runner(), listener)
+    queue.submit(req())
+    with pytest.raises(RuntimeError, match="listener bug"):
+        await asyncio.wait_for(queue.run_forever(), 5)
+
+
 # -- shaping the line -----------------------------------------------------------------------------
 
 

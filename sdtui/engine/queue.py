@@ -418,14 +418,17 @@ class JobQueue:
         if self._paused or self.held or not runner.online or runner.job is not None:
             return None
         skipped: list[Job] = []
+        chosen = None
         for job in self._pending:
             if runner.can_run(job):
-                self._fail_stranded(skipped)  # what it cannot run may be runnable nowhere now
-                self._pending.remove(job)
-                return job
+                chosen = job
+                break
             skipped.append(job)
-        self._fail_stranded(skipped)
-        return None
+        self._fail_stranded(skipped)  # what it cannot run may be runnable nowhere now
+        if chosen is None or chosen not in self._pending or self._paused or self.held:
+            return None  # (a listener told of a failed job may have changed the line)
+        self._pending.remove(chosen)
+        return chosen
 
     async def _run(self, runner: Runner, job: Job) -> ApiError | None:
         """Run one job on `runner`; the error when the server dropped out under it."""
@@ -550,6 +553,8 @@ class JobQueue:
                 why = f"No server offers the model '{model}'" if model else "No server can run it"
                 stranded.append((job, why))
         for job, why in stranded:
+            if job not in self._pending:
+                continue  # a listener took it out meanwhile
             self._pending.remove(job)
             kind = ErrorKind.UNREACHABLE if not left else ErrorKind.VALIDATION
             job.error = ApiError(kind, why)
