@@ -21,7 +21,9 @@ from typing import Literal, cast
 
 from textual.binding import Binding, BindingType
 
-Scope = Literal["app", "main", "prompt", "complete", "history", "list", "full", "dialog", "styles"]
+Scope = Literal[
+    "app", "main", "prompt", "complete", "history", "list", "queue", "full", "dialog", "styles"
+]
 
 SCOPE_TITLES: dict[Scope, str] = {
     "main": "Anywhere on the main screen",
@@ -30,6 +32,7 @@ SCOPE_TITLES: dict[Scope, str] = {
     "styles": "In the styles dialog",
     "history": "In the history",
     "list": "In the history list",
+    "queue": "In the queue panel",
     "full": "In the full view",
     "dialog": "In a dialog",
     "app": "Everywhere",
@@ -81,6 +84,9 @@ clear_overrides      clear_overrides  -                Drop kept settings  h    
 png_info             png_info         f4               PNG Info            !h   Open an image file by path, read its parameters and load them into the form
 pick_styles          pick_styles      f9               Styles              !h   Pick the server's styles for the job, in the order they apply
 complete_prompt      complete_prompt  -                Complete            h    Offer the server's LoRAs and embeddings at the prompt's cursor
+toggle_queue         toggle_queue     ctrl+j           Queue               !    Open the queue panel: every job, waiting, running and ended (again: close it)
+pause_queue          pause_queue      -                Pause queue         h    Pause the queue (no new job starts; running ones finish), or resume it
+queue_model          queue_model      -                Job checkpoint…     h    Give the job highlighted in the queue panel a checkpoint of its own
 [prompt]
 prompt.weight_up     weight(1)        ctrl+up,alt+up   Weight +            hx   Raise the weight of the LoRA tag, (emphasis) or word at the cursor (or the selection)
 prompt.weight_down   weight(-1)       ctrl+down,alt+down  Weight -         hx   Lower the weight of the LoRA tag, (emphasis) or word at the cursor (or the selection)
@@ -115,6 +121,23 @@ history.page_down    page_down        pagedown         Page down           hx   
 history.first        first            home             First               hx   Newest entry
 history.last         last             end              Last                hx   Oldest entry
 history.open         select           enter            Open                hx   Full view of the entry
+[queue]
+queue.cancel         cancel           x,delete         Cancel              x    Cancel the waiting job; a running one is interrupted (the images made so far are saved)
+queue.edit           edit             e                Edit                x    Take the waiting job out of the queue and into the form
+queue.pause          pause            p,space          Pause               x    Pause the whole queue (running jobs finish, no new one starts), or resume it
+queue.move_up        move(-1)         shift+up,K       Up                  x    Move the waiting job one place up: it starts sooner
+queue.move_down      move(1)          shift+down,J     Down                x    Move the waiting job one place down
+queue.top            move_top         t                Top                 x    Move the waiting job to the top: it starts next
+queue.duplicate      duplicate        d                Duplicate           x    Queue the same job again, right behind it
+queue.retry          retry            r                Retry               x    Queue a failed, cancelled or interrupted job again
+queue.model          model            m                Checkpoint          x    Give the waiting job a checkpoint of its own (sent as override_settings), or the server's again
+queue.clear          clear            c                Clear ended         x    Take the ended jobs off the list
+queue.cursor_up      cursor_up        up               Up                  hx   Previous job
+queue.cursor_down    cursor_down      down             Down                hx   Next job
+queue.page_up        page_up          pageup           Page up             hx   A page up
+queue.page_down      page_down        pagedown         Page down           hx   A page down
+queue.first          first            home             First               hx   First job
+queue.last           last             end              Last                hx   Last job
 [full]
 full.close           app.pop_screen   escape,q,ctrl+o  Close               x    Back to the main screen
 full.previous        step(-1)         left,[           Previous            x    Previous image
@@ -275,8 +298,8 @@ def in_scope(scope: Scope) -> Iterable[ActionSpec]:
 def readme_table() -> str:
     """The README's key table (defaults), generated from the registry."""
     lines = ["| where | key | does | binding id |", "|---|---|---|---|"]
-    for scope in ("main", "prompt", "complete", "app", "history", "list", "full", "dialog",
-                  "styles"):  # fmt: skip
+    for scope in ("main", "prompt", "complete", "app", "history", "list", "queue", "full",
+                  "dialog", "styles"):  # fmt: skip
         for spec in in_scope(scope):
             keys = " / ".join(key_name(k) for k in spec.key.split(",")) if spec.key else "palette"
             lines.append(f"| {SCOPE_TITLES[scope]} | {keys} | {spec.help} | `{spec.id}` |")
