@@ -12,11 +12,12 @@ from textual.message import Message
 from textual.validation import ValidationResult
 from textual.widgets import Checkbox, Collapsible, Input, Label, Select, Static
 
-from sdtui.api import GenerationRequest, PromptStyle, Sampler, Scheduler, SdModel
+from sdtui.api import GenerationRequest, PromptStyle
 from sdtui.engine.img2img import SourceImage, fit_size
 from sdtui.engine.limits import SIZE_PRESETS
 from sdtui.engine.reuse import request_from_infotext
 from sdtui.engine.server import ServerFacts
+from sdtui.engine.sweep import Axis
 from sdtui.text import one_line, strip_control
 from sdtui.ui.actions import KeyMap
 from sdtui.ui.widgets.advanced_section import ADVANCED_FIELDS, AdvancedSection
@@ -37,6 +38,7 @@ from sdtui.ui.widgets.hires_section import HIRES_FIELDS, HiresSection
 from sdtui.ui.widgets.img2img_section import IMG2IMG_FIELDS, Img2ImgSection
 from sdtui.ui.widgets.prompt_editor import PromptEditor
 from sdtui.ui.widgets.style_preview import StylePreview
+from sdtui.ui.widgets.sweep_section import SweepSection
 
 __all__ = ["DEFAULTS", "FIELDS", "Filled", "FormError", "GenerationForm"]
 
@@ -99,6 +101,7 @@ class GenerationForm(Vertical):
             yield ServerSelect(id="model", prompt="loaded model")
         yield HiresSection(id="hires")
         yield AdvancedSection(id="advanced")
+        yield SweepSection(id="sweep")
         yield Static("", id="form-error")
 
     def _select(self, select_id: str) -> ServerSelect:
@@ -147,6 +150,8 @@ class GenerationForm(Vertical):
 
     def reveal(self, field_id: str) -> None:
         """Unfold the section holding `field_id`, so it can take the focus."""
+        if field_id.startswith("sweep-"):
+            self.query_one(SweepSection).open()  # its rows are mounted on the first opening
         for node in self.query_one(f"#{field_id}").ancestors:
             if isinstance(node, Collapsible):
                 node.collapsed = False
@@ -180,6 +185,13 @@ class GenerationForm(Vertical):
         self.hires.apply(request)
         return request
 
+    def sweep_axes(self) -> tuple[Axis, ...]:
+        """The sweep's axes, X first (empty: no sweep); FormError names the row to fix."""
+        return self.query_one(SweepSection).axes()
+
+    def sweep_grid(self) -> bool:
+        return self.query_one(SweepSection).grid
+
     def _set_input(self, field_id: str, value: object) -> None:
         self.query_one(f"#{field_id}", Input).value = str(value)
 
@@ -203,6 +215,7 @@ class GenerationForm(Vertical):
             if value:
                 data[select_id] = value
         data |= self.hires.state() | self.advanced.state() | self.img2img.state()
+        data |= self.query_one(SweepSection).state()
         data["styles"] = self.query_one(StylePreview).saved
         return data
 
@@ -220,6 +233,7 @@ class GenerationForm(Vertical):
         self.hires.restore(texts)
         self.advanced.restore(texts)
         self.img2img.restore(texts)
+        self.query_one(SweepSection).restore(texts)
         self.query_one(StylePreview).restore(texts.get("styles"))
 
     def fill_request(self, request: GenerationRequest, *, with_seed: bool = True) -> None:
@@ -312,13 +326,9 @@ class GenerationForm(Vertical):
 
     # -- choices from the server ----------------------------------------------------------------
 
-    def set_choices(
-        self,
-        samplers: list[Sampler],
-        schedulers: list[Scheduler],
-        models: list[SdModel],
-        current_model: str | None,
-    ) -> None:
+    def set_facts(self, facts: ServerFacts) -> None:
+        """Every list the server offers: samplers, schedules, models, upscalers, VAEs."""
+        samplers, schedulers = facts.samplers, facts.schedulers
         self._select("sampler").offer(
             [(one_line(s.name, 40), s.name) for s in samplers], sampler_finder(samplers)
         )
@@ -327,12 +337,8 @@ class GenerationForm(Vertical):
             [(one_line(s.label, 40), s.label) for s in schedulers], scheduler_finder(schedulers)
         )
         model = self._select("model")
-        model.wanted = current_model
-        model.offer([(model_label(m), m.title) for m in models])
-
-    def set_facts(self, facts: ServerFacts) -> None:
-        """Every list the server offers: samplers, schedules, models, upscalers, VAEs."""
-        self.set_choices(facts.samplers, facts.schedulers, facts.models, facts.model_title)
+        model.wanted = facts.model_title
+        model.offer([(model_label(m), m.title) for m in facts.models])
         self.hires.set_facts(facts)
         self.advanced.set_facts(facts)
         self.query_one(StylePreview).set_offered(facts.styles)
