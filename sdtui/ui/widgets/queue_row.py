@@ -111,7 +111,7 @@ def fit_middle(text: str, width: int) -> str:
     servers apart (several on one host differ by the port, several hosts by the name)."""
     if cell_len(text) <= width or width < 5:
         return fit(text, width)
-    tail = (width - 1) // 2
+    tail = width // 2
     head = width - 1 - tail
     return set_cell_size(text, head) + _ELLIPSIS + text[-tail:]
 
@@ -127,8 +127,10 @@ def _seconds(job: Job) -> str:
     return f"{seconds:.0f}s" if seconds >= 10 else f"{seconds:.1f}s"
 
 
-def status_parts(job: Job) -> list[str]:
-    """Where the job stands, most telling first: progress, the note, the error."""
+def status_parts(job: Job, *, brief: bool = False) -> list[str]:
+    """Where the job stands, most telling first: progress, the note, the error. `brief`: an
+    error without the words before its last colon ("The server failed (500): RuntimeError:"),
+    for a row that has room for a few words only."""
     state = job.state
     note = one_line(job.note, 200) if job.note else ""
     if state is JobState.RUNNING:
@@ -149,6 +151,8 @@ def status_parts(job: Job) -> list[str]:
         return [note] if note else []
     if state is JobState.FAILED:
         message = one_line(job.error.message, 200) if job.error is not None else ""
+        if brief:
+            message = message.rsplit(": ", 1)[-1]
         return [message or note or "failed"]
     if state is JobState.CANCELLED:
         return [note or "cancelled"]
@@ -160,8 +164,9 @@ def status_parts(job: Job) -> list[str]:
 
 
 def status_text(job: Job, width: int = 200) -> str:
-    """`status_parts` joined, as many as fit `width` cells (the first is cut if it must be)."""
-    parts = status_parts(job)
+    """`status_parts` joined, as many as fit `width` cells (the first is cut if it must be);
+    brief under 200 cells."""
+    parts = status_parts(job, brief=width < 200)
     text = parts[0] if parts else ""
     for part in parts[1:]:
         longer = f"{text} {part}"
@@ -178,12 +183,18 @@ def row_cells(job: Job, columns: Columns, fallback_model: str = "") -> list[tupl
     cells: list[tuple[str, str]] = [
         (GLYPHS[job.state] + " ", "mark"),
         (fit(f"#{job.id}", columns.number, right=True) + " ", "number"),
-        (fit(prompt_line(job), columns.prompt) + " ", "prompt"),
     ]
+    own = model_text(job)
+    prompt_width = columns.prompt
+    if own and not columns.model:
+        # No checkpoint column at this width: the job's own checkpoint goes before its prompt.
+        tag = fit(own, min(cell_len(own), max(1, prompt_width // 2 - 1)))
+        cells.append((tag + " ", "model"))
+        prompt_width -= cell_len(tag) + 1
+    cells.append((fit(prompt_line(job), prompt_width) + " ", "prompt"))
     if columns.size:
         cells.append((fit(size_text(job), columns.size) + " ", "dim"))
     if columns.model:
-        own = model_text(job)
         model = own or fallback_model
         cells.append((fit(model, columns.model) + " ", "model" if own else "dim"))
     cells.append((fit_middle(server_text(job), columns.server) + " ", "server"))
@@ -221,11 +232,8 @@ def detail_text(job: Job) -> str:
 
 def header_text(running: int, waiting: int, failed: int, *, paused: bool) -> str:
     """ "Queue · 3 waiting · 1 running · paused" (and the failures this session)."""
-    parts = ["Queue"]
-    if not (running or waiting):
-        parts.append("nothing waiting")
-    else:
-        parts.append(f"{waiting} waiting")
+    parts = ["Queue", f"{waiting} waiting" if waiting or running else "nothing waiting"]
+    if running:
         parts.append(f"{running} running")
     if failed:
         parts.append(f"{failed} failed")
