@@ -12,11 +12,13 @@ from textual.widgets import Checkbox, Collapsible, Input, Select, Static, TextAr
 
 from sdtui.demo import DemoServer
 from sdtui.engine.sweep import MAX_CELLS, SWEEP_FIELDS, parse_values
+from sdtui.images.convert import read_parameters
+from sdtui.images.infotext import parse_infotext
 from sdtui.ui.actions import ACTIONS
 from sdtui.ui.app import SdtuiApp
 from sdtui.ui.widgets.form_fields import FormError
 from sdtui.ui.widgets.sweep_section import TITLE, Row, SweepSection, field_choices, read_rows
-from tests.tui import SIZE, make_app, set_form, wait_for
+from tests.tui import SIZE, make_app, notifications, pngs, set_form, wait_for
 
 CFG = SWEEP_FIELDS["cfg"].label
 STEPS = SWEEP_FIELDS["steps"].label
@@ -301,3 +303,50 @@ async def test_no_app_key_edits_the_values_typed(demo_server: DemoServer, tmp_pa
             )
         await wait_for(pilot, lambda: not app.context.queue.busy, timeout=30)
         await app.workers.wait_for_complete()
+
+
+async def test_the_generate_key_refuses_a_bad_row_and_focuses_it(
+    demo_server: DemoServer, tmp_path: Path
+) -> None:
+    """As other form errors: a notification, nothing queued, the folded section opened on the
+    row to fix, its text kept."""
+    app = make_app(demo_server.url, tmp_path)
+    async with app.run_test(size=SIZE) as pilot:
+        await _started(pilot, app)
+        app.query_one("#prompt", TextArea).load_text("a fox")
+        set_form(app, steps="2", width="64", height="64")
+        app.main.form.restore(app.main.form.state() | {"sweep-x": "cfg", "sweep-x-values": "5, ?"})
+        await pilot.pause()
+        assert _fold(app).collapsed
+        await pilot.press("ctrl+g")
+        await wait_for(pilot, lambda: app.focused is app.query_one("#sweep-x-values"))
+        assert not _fold(app).collapsed
+        assert app.query_one("#sweep-x-values", Input).value == "5, ?"
+        assert any(n.startswith("Sweep X: ") for n in notifications(app))
+        assert not app.context.queue.busy and not app.context.queue.pending
+
+
+async def test_the_generate_key_queues_a_job_per_combination(
+    demo_server: DemoServer, tmp_path: Path
+) -> None:
+    app = make_app(demo_server.url, tmp_path)
+    async with app.run_test(size=SIZE) as pilot:
+        await _started(pilot, app)
+        app.query_one("#prompt", TextArea).load_text("a fox")
+        set_form(app, steps="2", width="64", height="64", seed="7")
+        await _open(pilot, app)
+        await _set_row(pilot, app, "x", "cfg", "5, 9")
+        await _set_row(pilot, app, "y", "steps", "1, 2")
+        app.query_one("#sweep-grid", Checkbox).value = False
+        await pilot.pause()
+        await pilot.press("ctrl+g")
+        await wait_for(pilot, lambda: len(pngs(tmp_path)) == 4, timeout=30)
+        await wait_for(pilot, lambda: not app.context.queue.busy)
+        await app.workers.wait_for_complete()
+        made = sorted(
+            (p.cfg_scale, p.steps, p.seed)
+            for p in (parse_infotext(read_parameters(f.read_bytes()) or "") for f in pngs(tmp_path))
+        )
+        assert made == [(5.0, 1, 7), (5.0, 2, 7), (9.0, 1, 7), (9.0, 2, 7)]
+        # The sweep stays set for the next one, as the web UI's script does.
+        assert _title(app) == f"Sweep: {CFG} × {STEPS} (4 jobs)"
