@@ -14,7 +14,9 @@ from sdtui.ui.widgets.footer import Footer
 from sdtui.ui.widgets.job_progress import JobProgress
 from tests.tui import SIZE, job_is_sampling, make_app, notifications, set_form, wait_for
 
-APP_KEYS = ["Generate", "Interrupt", "Skip", "Reuse", "Full view", "History", "Keys", "Quit"]
+APP_KEYS = [
+    "Generate", "Interrupt", "Skip", "Reuse", "Full view", "History", "Queue", "Keys", "Quit"
+]
 
 
 def footer_keys(app: SdtuiApp) -> list[FooterKey]:

@@ -67,6 +67,7 @@ random_seed          random_seed      ctrl+l           Random seed         !h   
 swap_size            swap_size        ctrl+t           Swap W×H            !h   Swap width and height
 full_view            full_view        ctrl+o           Full view           !w   Show the image in view full-screen, with its parameters
 focus_history        focus_history    ctrl+f           History             !    Go to the history list
+toggle_queue         toggle_queue     ctrl+j           Queue               !    Open the queue panel: every job, waiting, running and ended (again: close it)
 focus_prompt         focus_prompt     escape           Prompt              h    Back to the prompt (in the history: clear the search first)
 next_image           step_image(1)    alt+right        Next image          !h   Next image of the batch in view
 previous_image       step_image(-1)   alt+left         Previous image      !h   Previous image of the batch in view
@@ -84,7 +85,6 @@ clear_overrides      clear_overrides  -                Drop kept settings  h    
 png_info             png_info         f4               PNG Info            !h   Open an image file by path, read its parameters and load them into the form
 pick_styles          pick_styles      f9               Styles              !h   Pick the server's styles for the job, in the order they apply
 complete_prompt      complete_prompt  -                Complete            h    Offer the server's LoRAs and embeddings at the prompt's cursor
-toggle_queue         toggle_queue     ctrl+j           Queue               !    Open the queue panel: every job, waiting, running and ended (again: close it)
 pause_queue          pause_queue      -                Pause queue         h    Pause the queue (no new job starts; running ones finish), or resume it
 queue_model          queue_model      -                Job checkpoint…     h    Give the job highlighted in the queue panel a checkpoint of its own
 [prompt]
