@@ -15,7 +15,15 @@ from sdtui.ui.widgets.job_progress import JobProgress
 from tests.tui import SIZE, job_is_sampling, make_app, notifications, set_form, wait_for
 
 APP_KEYS = [
-    "Generate", "Interrupt", "Skip", "Reuse", "Full view", "History", "Queue", "Keys", "Quit"
+    "Generate",
+    "Interrupt",
+    "Skip",
+    "Reuse",
+    "Full view",
+    "History",
+    "Queue",
+    "Keys",
+    "Quit",
 ]
 
 
