@@ -14,6 +14,7 @@ import pytest
 from textual.widgets import Input, OptionList, TextArea
 
 from sdtui.api import ApiError, ErrorKind, GenerationRequest, ProgressUpdate
+from sdtui.config import ServerProfile
 from sdtui.demo import DemoServer
 from sdtui.engine import Job, JobState
 from sdtui.images.convert import read_parameters
@@ -437,6 +438,37 @@ async def test_panel_keys_never_reach_the_prompt(demo_server: DemoServer, tmp_pa
         assert _prompt(app).text == "keep thisxe"
         assert job.state is JobState.QUEUED
         app.context.queue.cancel_pending()
+        await _idle(pilot, app)
+
+
+async def test_two_servers_each_row_names_its_server_and_the_picker_both(
+    demo_factory: Callable[..., DemoServer], tmp_path: Path
+) -> None:
+    one, two = demo_factory(step_delay=0.05), demo_factory(step_delay=0.05)
+    servers = (ServerProfile("gpu1", one.url), ServerProfile("gpu2", two.url))
+    app = make_app(one.url, tmp_path, servers=servers)
+    async with app.run_test(size=NARROW) as pilot:
+        await wait_for(pilot, lambda: all(link.connected for link in app.context.servers))
+        await _ready(pilot, app)
+        jobs = _queue(app, "first", "second", "third", steps=30)
+        await wait_for(pilot, lambda: len(app.context.queue.running) == 2)
+        await _open(pilot, app)
+        lines = _shown(app)
+        assert sorted("gpu1" if "gpu1" in line else "gpu2" for line in lines[:2]) == [
+            "gpu1",
+            "gpu2",
+        ]
+        assert all(line.startswith("▶") for line in lines[:2])
+        assert lines[2].startswith("·") and "third" in lines[2]
+        _select(app, jobs[2])
+        await pilot.press("m")
+        await wait_for(pilot, lambda: isinstance(app.screen, PickModelDialog))
+        dialog = app.screen
+        assert isinstance(dialog, PickModelDialog)
+        assert dialog.models and all(where == "gpu1, gpu2" for _, _, where in dialog.models)
+        await pilot.press("escape")
+        app.context.queue.cancel_pending()
+        await app.context.queue.interrupt()
         await _idle(pilot, app)
 
 
