@@ -115,12 +115,19 @@ async def fetch_server_facts(client: SDClient) -> ServerFacts:
         *(asyncio.ensure_future(_optional(call)) for call in optional),
     ]
     try:
-        results = await asyncio.gather(*tasks)
+        answers = await asyncio.gather(*tasks, return_exceptions=True)
     except BaseException:
         for task in tasks:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
         raise
+    # The first essential list's error, in a fixed order: whichever answered first would make
+    # the message change from one try to the next (options' 404 is the one that says --api).
+    results: list[Any] = []
+    for answer in answers:
+        if isinstance(answer, BaseException):
+            raise answer
+        results.append(answer)
     options, models, samplers, schedulers, styles, loras, embeddings, upscalers, latent, vaes = (
         results
     )
