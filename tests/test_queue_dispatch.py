@@ -333,6 +333,23 @@ async def test_a_runner_made_offline_waits_for_its_server_before_the_first_job()
     assert a.recover_calls == 1 and job.state is JobState.DONE and queue.runners[0].online
 
 
+async def test_a_server_seen_down_by_its_watcher_gets_no_job_until_it_is_back() -> None:
+    a, b = FakeServer("gpu1"), FakeServer("gpu2")
+    queue, recorder = make_queue(a, b)
+    async with running(queue):
+        queue.set_online(queue.runners[0], False)  # the heartbeat saw gpu1 go: no job is sent
+        changes = recorder.changes
+        jobs = [queue.submit(req(str(n))) for n in range(3)]
+        await idle(queue)
+        assert a.ran == [] and b.ran == [j.id for j in jobs]
+        assert recorder.changes > changes
+        queue.set_online(queue.runners[0], True)
+        late = queue.submit(req("late"))
+        await idle(queue)
+    assert late.state is JobState.DONE and late.server in ("gpu1", "gpu2")
+    assert all(j.drops == 0 for j in [*jobs, late])
+
+
 async def test_a_listener_that_raises_stops_run_forever_loudly() -> None:
     def listener(event: JobEvent) -> None:
         if event.kind == "finished":

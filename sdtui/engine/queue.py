@@ -579,6 +579,14 @@ class JobQueue:
     def _emit(self, kind: str, job: Job, progress: ProgressUpdate | None = None) -> None:
         self.listener(JobEvent(kind, job, progress, queued=len(self._pending)))
 
+    def set_online(self, runner: Runner, online: bool) -> None:
+        """Whoever watches a server saw it go away or come back, with no job on it to find out:
+        an offline runner takes no job (none is sent to a server known to be down)."""
+        if runner.retired or runner.online == online:
+            return
+        runner.online = online
+        self._changed_order()
+
     def _wake(self) -> None:
         changed, self._changed = self._changed, asyncio.Event()
         changed.set()
