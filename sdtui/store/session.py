@@ -9,6 +9,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import threading
 from dataclasses import fields
 from pathlib import Path
 from typing import Any
@@ -84,6 +85,14 @@ class Session:
         self.form_path = form_path
         self.queue_path = form_path.with_name("queue.json")
         self.ui_path = form_path.with_name("ui.json")
+        # The queue file is written on every change of the queue, in a thread (an img2img job
+        # carries its init image): the newest state wins, an older write never lands after it.
+        self._queue_lock = threading.Lock()  # guards the three below
+        self._queue_next: tuple[int, list[dict[str, Any]]] | None = None
+        self._queue_version = 0
+        self._queue_writer: threading.Thread | None = None
+        self._write_lock = threading.Lock()  # one write at a time
+        self._queue_written = 0
 
     def load_ui(self) -> dict[str, Any]:
         """Choices made in the TUI itself (the theme picked in the palette)."""
@@ -104,12 +113,53 @@ class Session:
                 write_json(self.form_path, state)
 
     def save_pending(self, requests: list[GenerationRequest]) -> None:
-        """Keep jobs that did not run for the next start (an empty list removes the file)."""
-        with contextlib.suppress(OSError):
-            if requests:
-                write_json(self.queue_path, [request_to_dict(r) for r in requests])
-            else:
-                self.queue_path.unlink(missing_ok=True)
+        """Keep jobs that did not run for the next start (an empty list removes the file), now."""
+        data = [request_to_dict(r) for r in requests]
+        with self._queue_lock:
+            self._queue_version += 1
+            version = self._queue_version
+            self._queue_next = None
+        self._write_pending(version, data)
+
+    def save_pending_soon(self, requests: list[GenerationRequest]) -> None:
+        """`save_pending` in a background thread; calls made while it writes coalesce."""
+        data = [request_to_dict(r) for r in requests]
+        with self._queue_lock:
+            self._queue_version += 1
+            self._queue_next = (self._queue_version, data)
+            if self._queue_writer is not None:
+                return
+            self._queue_writer = threading.Thread(
+                target=self._pending_writer, name="sdtui-queue-file", daemon=True
+            )
+            self._queue_writer.start()
+
+    def flush_pending(self, timeout: float = 5.0) -> None:
+        """Wait for a background write of the queue file to end."""
+        writer = self._queue_writer
+        if writer is not None:
+            writer.join(timeout)
+
+    def _pending_writer(self) -> None:
+        while True:
+            with self._queue_lock:
+                if self._queue_next is None:
+                    self._queue_writer = None
+                    return
+                version, data = self._queue_next
+                self._queue_next = None
+            self._write_pending(version, data)
+
+    def _write_pending(self, version: int, data: list[dict[str, Any]]) -> None:
+        with self._write_lock:
+            if version < self._queue_written:
+                return  # a newer state is already on disk
+            self._queue_written = version
+            with contextlib.suppress(OSError):
+                if data:
+                    write_json(self.queue_path, data)
+                else:
+                    self.queue_path.unlink(missing_ok=True)
 
     def load_pending(self) -> list[GenerationRequest]:
         """The jobs kept by `save_pending` (they stay on disk until saved again)."""
