@@ -5,13 +5,14 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
-from sdtui.api import split_credentials
+from sdtui.api import GenerationRequest
 from sdtui.config import Settings
-from sdtui.engine import Job, JobEvent, JobQueue, Runner, generate
-from sdtui.engine.generate import GenerationOutcome
+from sdtui.engine import JobEvent, JobQueue
+from sdtui.engine.links import ServerLink, make_runner
 from sdtui.engine.server import ServerFacts
+from sdtui.engine.sweep_jobs import SweepJobs
 from sdtui.render import RenderCache
 from sdtui.store import ImageStore
 from sdtui.store.index import HistoryIndex
@@ -31,13 +32,17 @@ class AppContext:
     demo: bool = False
     poll_interval: float = 0.5
     keys: KeyMap = field(default_factory=KeyMap)
-    facts: ServerFacts = field(default_factory=ServerFacts)
-    connected: bool = False
     store: ImageStore = field(init=False)
     cache: RenderCache = field(init=False)
     queue: JobQueue = field(init=False)
+    #: Every server of the session, in the order the settings name them.
+    servers: list[ServerLink] = field(init=False)
     listener: Callable[[JobEvent], None] = lambda event: None
-    _client: SDClient | None = None
+    on_change: Callable[[], None] = lambda: None
+    #: The sweeps in flight: their grids are drawn once their last job ends.
+    sweeps: SweepJobs = field(default_factory=SweepJobs)
+    #: Jobs kept from the last run and not yet run again or dropped (the user is asked).
+    kept: list[GenerationRequest] = field(default_factory=list)
     _index: HistoryIndex | None = None
     _trash: Trash | None = None
     _thumbs: ThumbCache | None = None
@@ -46,29 +51,41 @@ class AppContext:
     def __post_init__(self) -> None:
         self.store = ImageStore(self.settings.output_dir)
         self.cache = RenderCache(max_entries=64)
-        runner = Runner(
-            run=self._run_job,
-            interrupt=lambda: self.client.interrupt(),
-            skip=lambda: self.client.skip(),
+        self.servers = [ServerLink(profile) for profile in self.settings.server_profiles()]
+        runners = [
+            make_runner(link, self.store, poll_interval=self.poll_interval) for link in self.servers
+        ]
+        self.queue = JobQueue(
+            runners, listener=lambda event: self.listener(event), on_change=lambda: self.on_change()
         )
-        self.queue = JobQueue(runner, listener=lambda event: self.listener(event))
+
+    @property
+    def lead(self) -> ServerLink:
+        """The server whose lists the form offers: the first that answers (else the first)."""
+        return next((link for link in self.servers if link.connected), self.servers[0])
 
     @property
     def url(self) -> str:
-        """The server's URL without credentials (fit to show)."""
-        return split_credentials(self.settings.url)[0]
+        """The lead server's URL without credentials (fit to show)."""
+        return self.lead.url
 
     @property
     def client(self) -> SDClient:
-        """The server's client, made on first use: its HTTP library loads after the first paint."""
-        if self._client is None:
-            from sdtui.api.client import SDClient
+        """The lead server's client (history actions: upscaling, PNG Info), made on first use."""
+        return self.lead.client
 
-            settings = self.settings
-            self._client = SDClient(
-                settings.url, user=settings.user or None, password=settings.password
-            )
-        return self._client
+    @property
+    def facts(self) -> ServerFacts:
+        return self.lead.facts
+
+    @facts.setter
+    def facts(self, facts: ServerFacts) -> None:
+        self.lead.facts = facts
+
+    @property
+    def connected(self) -> bool:
+        """Whether any server answers."""
+        return self.lead.connected
 
     @property
     def index(self) -> HistoryIndex:
@@ -103,19 +120,17 @@ class AppContext:
                 self._thumbs = ThumbCache()
             return self._thumbs
 
-    async def _run_job(self, job: Job, on_progress: Any) -> GenerationOutcome:
-        return await generate(
-            self.client,
-            job.request,
-            self.store,
-            on_progress=on_progress,
-            poll_interval=self.poll_interval,
-            previews=True,
-            model=self.facts.model,
-        )
+    def persist_queue(self, *, now: bool = False) -> None:
+        """Write the jobs not done yet (kept, running, waiting) for the next start: on every
+        change of the queue, so even a killed process loses none."""
+        requests = [*self.kept, *self.queue.unfinished()]
+        if now:
+            self.session.save_pending(requests)
+        else:
+            self.session.save_pending_soon(requests)
 
     async def aclose(self) -> None:
-        if self._client is not None:
-            await self._client.aclose()
+        for link in self.servers:
+            await link.aclose()
         if self._index is not None:
             self._index.close()

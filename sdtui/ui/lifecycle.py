@@ -16,7 +16,7 @@ from typing import Any
 
 from textual.app import App
 
-from sdtui.api import ApiError, GenerationRequest
+from sdtui.api import ApiError
 from sdtui.text import one_line
 from sdtui.ui.context import AppContext
 from sdtui.ui.dialogs.choice import ChoiceDialog
@@ -84,7 +84,7 @@ class Lifecycle:
         self.app = app
         self.context = context
         self.save_form = save_form
-        self.kept: list[GenerationRequest] = context.session.load_pending()
+        context.kept = context.session.load_pending()
         self.leaving = False
         self.interrupting = False
         self.detached = False
@@ -93,22 +93,24 @@ class Lifecycle:
 
     def offer_kept(self) -> None:
         """Jobs that were waiting when sdtui last closed: run them, drop them, or ask again."""
-        if not self.kept:
+        kept = self.context.kept
+        if not kept:
             return
-        first = one_line(self.kept[0].prompt, 60) or "(empty prompt)"
+        first = one_line(kept[0].prompt, 60) or "(empty prompt)"
         question = (
-            f"{len(self.kept)} job(s) were waiting when sdtui last closed, "
+            f"{len(kept)} job(s) were waiting when sdtui last closed, "
             f"first: “{first}”. Run them now?"
         )
 
         def answer(choice: str | None) -> None:
-            kept, self.kept = self.kept, []
+            context = self.context
+            kept, context.kept = context.kept, []
             if choice == "run":
                 for request in kept:
-                    self.context.queue.submit(request)
+                    context.queue.submit(request)
             elif choice != "discard":
-                self.kept = kept  # asked again next time
-            self.context.session.save_pending(self.kept)
+                context.kept = kept  # asked again next time
+            context.persist_queue(now=True)
 
         choices = [
             ("run", "Run them", "primary"),
@@ -118,10 +120,9 @@ class Lifecycle:
         self.app.push_screen(ChoiceDialog(question, choices), answer)
 
     def save(self) -> None:
-        """The form and every job not run yet, for the next start."""
+        """The form and every job not done yet, for the next start."""
         self.save_form()
-        pending = [job.request for job in self.context.queue.pending]
-        self.context.session.save_pending(self.kept + pending)
+        self.context.persist_queue(now=True)
 
     def quit_question(self) -> tuple[str, list[tuple[str, str, str]]]:
         waiting = len(self.context.queue.pending)
@@ -150,7 +151,7 @@ class Lifecycle:
         wins, and an interrupt still reaches the running job: a job of many minutes must not
         outlast the grace time before a SIGKILL, which would lose its images."""
         queue = self.context.queue
-        self.kept += [job.request for job in queue.cancel_pending()]
+        self.context.kept += [job.request for job in queue.cancel_pending()]
         self.save()
         self.exit_code = code
         if interrupt and not self.interrupting:
@@ -176,6 +177,7 @@ class Lifecycle:
 
     async def _exit_when_idle(self) -> None:
         await self.context.queue.wait_idle()
+        self.context.persist_queue(now=True)  # the running jobs are done: kept ones only
         if self.detached:
             await self._end_input_threads()
         self.app.exit(self.exit_code)

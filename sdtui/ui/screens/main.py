@@ -7,7 +7,6 @@ form). No widget reaches into another.
 
 from __future__ import annotations
 
-import contextlib
 import gc
 from typing import ClassVar
 
@@ -18,8 +17,7 @@ from textual.containers import Horizontal
 from textual.timer import Timer
 from textual.widgets import Checkbox, Input, Select, TextArea
 
-from sdtui.api import ApiError, ErrorKind
-from sdtui.engine import JobEvent, JobState
+from sdtui.engine import JobEvent
 from sdtui.ui.actions import bindings
 from sdtui.ui.context import AppContext
 from sdtui.ui.dialogs.keys import KeysDialog
@@ -29,29 +27,28 @@ from sdtui.ui.messages import (
     JobMessage,
     LeaveHistory,
     ModelLoaded,
+    QueueChanged,
     ReuseParameters,
     ServerConnected,
     ServerOffline,
     ShowEntry,
 )
 from sdtui.ui.screens.full_image import FullImageScreen
-from sdtui.ui.screens.main_queue import QueueScreen
+from sdtui.ui.screens.main_jobs import JobsScreen
 from sdtui.ui.widgets.connection_bar import ConnectionBar
 from sdtui.ui.widgets.footer import Footer
-from sdtui.ui.widgets.generation_form import FormError, GenerationForm
+from sdtui.ui.widgets.generation_form import GenerationForm
 from sdtui.ui.widgets.history_panel import HistoryPanel
-from sdtui.ui.widgets.in_order import after_typed_keys
 from sdtui.ui.widgets.preview_pane import PreviewPane
 from sdtui.ui.widgets.prompt_editor import PromptEditor
 from sdtui.ui.widgets.queue_panel import QueuePanel
 from sdtui.ui.widgets.server_banner import ServerBanner
 from sdtui.ui.widgets.style_preview import StylePreview
 
-IDLE_GC_DELAY = 1.0  # seconds after a job before the idle full collection
 SAVE_FORM_DELAY = 1.0  # seconds after the last edit before the form is written to disk
 
 
-class MainScreen(QueueScreen):
+class MainScreen(JobsScreen):
     BINDINGS: ClassVar[list[BindingType]] = bindings("main")
 
     def __init__(self, context: AppContext) -> None:
@@ -79,12 +76,16 @@ class MainScreen(QueueScreen):
 
     def on_mount(self) -> None:
         self.context.listener = self._queue_event
+        self.context.on_change = self._queue_changed_soon
         self.form.restore(self.context.session.load_form())
         self.form_state = self.form.state()
         self.query_one("#prompt").focus()
 
     def _queue_event(self, event: JobEvent) -> None:
         self.post_message(JobMessage(event))
+
+    def _queue_changed_soon(self) -> None:
+        self.post_message(QueueChanged())
 
     def start(self) -> None:
         """The first frame is on screen: now the work that is not needed to paint it."""
@@ -138,104 +139,6 @@ class MainScreen(QueueScreen):
     @on(ModelLoaded)
     def _model_loaded(self, message: ModelLoaded) -> None:
         self.form.set_current_model(message.title)
-
-    # -- jobs -----------------------------------------------------------------------------------
-
-    def action_generate(self) -> None:
-        """Send the form once the keys typed before this one have reached it."""
-        after_typed_keys(self, self._generate)
-
-    def _generate(self) -> None:
-        try:
-            request = self.form.to_request()
-        except FormError as error:
-            self.notify(error.message, title="Not sent", severity="error")
-            with contextlib.suppress(Exception):
-                self.form.reveal(error.field)
-                self.query_one(f"#{error.field}").focus()
-            return
-        queue = self.context.queue
-        ahead = len(queue.pending) + (queue.current is not None)
-        queue.submit(request)
-        self.save_form()  # what was sent, as the widgets hold it now
-        if ahead:
-            self.notify(f"Queued behind {ahead} job(s)", timeout=2)
-
-    async def action_interrupt(self) -> None:
-        queue = self.context.queue
-        waiting = queue.current is not None and queue.current.waiting
-        try:
-            if not await queue.interrupt():
-                return
-        except ApiError as exc:
-            self.notify(exc.message, severity="error")
-            return
-        if waiting:
-            message = (
-                "The server is busy with another client's job: ours stops as soon as it starts"
-            )
-        else:
-            message = "Interrupting: the images made so far will be saved"
-        self.notify(message, timeout=4)
-
-    async def action_skip(self) -> None:
-        job = self.context.queue.current
-        if job is not None and job.waiting:
-            # The server's skip ends whatever batch runs: now, another client's.
-            self.notify("Our job has not started yet: nothing of ours to skip", timeout=4)
-            return
-        try:
-            await self.context.queue.skip()
-        except ApiError as exc:
-            self.notify(exc.message, severity="error")
-
-    def action_cancel_queued(self) -> None:
-        dropped = self.context.queue.cancel_pending()
-        self.preview.progress.set_queued(0)
-        self.notify(f"Cancelled {len(dropped)} queued job(s)", timeout=3)
-
-    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        queue = self.context.queue
-        job = queue.current
-        # Interrupt and Skip are always in the footer, dimmed while they do nothing (as the web
-        # UI's buttons are): a key that comes and goes with every job would re-lay out the footer.
-        if action in ("interrupt", "skip") and (
-            job is None or (action == "skip" and job.request.n_iter < 2)
-        ):
-            return None
-        if action == "step_image":
-            return len(self.preview.in_view.images) > 1
-        if action == "save_as":
-            return bool(self.preview.in_view.unsaved) or None
-        if action == "cancel_queued":
-            return bool(queue.pending) or None
-        return self.image_action_allowed(action)
-
-    @on(JobMessage)
-    def _job_event(self, message: JobMessage) -> None:
-        event = message.event
-        self.preview.job_event(event)
-        if event.kind in ("started", "finished"):
-            self.refresh_bindings()
-        if event.kind != "finished":
-            return
-        self.set_timer(IDLE_GC_DELAY, self._collect_when_idle)
-        job = event.job
-        if job.state is JobState.FAILED and job.error is not None:
-            if job.error.kind in (ErrorKind.UNREACHABLE, ErrorKind.DROPPED):
-                self.bar.connect()
-            return
-        paths = [i.path for i in job.outcome.images if i.path] if job.outcome else []
-        # The finished image and status first, the history (a layout pass, a repaint of its
-        # rows) in the next frame: one frame with both would stall the loop twice as long.
-        interrupted = bool(job.outcome and job.outcome.interrupted)
-        self.call_after_refresh(self.history.add_paths, paths, interrupted)
-
-    def _collect_when_idle(self) -> None:
-        """A full collection a moment after a job, when nothing runs: its pause (tens of ms)
-        then delays nothing the user is waiting for."""
-        if not self.context.queue.busy:
-            gc.collect()
 
     # -- the image in view, seeds, sizes --------------------------------------------------------
 

@@ -37,6 +37,8 @@ class PreviewPane(Vertical):
         self.context = context
         self.in_view = Batch()
         self.live_frames = 0
+        self.live_job: int | None = None  # the job whose frames and progress are drawn
+        self.following: int | None = None  # picked in the queue panel (None: the newest)
         generate = context.keys.name("generate")
         self.view = ImageView(
             cache=context.cache,
@@ -57,16 +59,59 @@ class PreviewPane(Vertical):
     # -- the running job ------------------------------------------------------------------------
 
     def job_event(self, event: JobEvent) -> None:
+        """Follow one job: the one picked in the queue panel, else the newest started. Several
+        servers run jobs at once; the others' frames are not drawn (their images still reach
+        the history), and a failure of any job is told."""
+        job = event.job
         progress = self.progress
         progress.set_queued(event.queued)
         if event.kind == "started":
-            progress.started()
-            self.live_frames = 0
+            if self.following in (None, job.id):
+                self._go_live(job)
         elif event.kind == "progress" and event.progress is not None:
-            progress.update_progress(event.progress)
-            self._show_live(event.job, event.progress)
+            if job.id == self.live_job:
+                progress.update_progress(event.progress)
+                self._show_live(job, event.progress)
         elif event.kind == "finished":
-            self._finished(event.job)
+            if job.id == self.live_job or self.live_job is None:
+                self.live_job = None
+                self._finished(job)
+                self._follow_another()
+            elif job.state is JobState.FAILED:
+                self._failed(job)
+        elif event.kind == "requeued" and job.id == self.live_job:
+            self.live_job = None
+            progress.finished(one_line(job.note) or "re-queued", complete=False)
+            self._follow_another()
+
+    def follow(self, job: Job | None) -> None:
+        """The preview follows `job` (None: the newest started): its live frames while it runs,
+        its images once it is done."""
+        self.following = job.id if job is not None else None
+        if job is None:
+            self._follow_another()
+        elif job.state is JobState.RUNNING:
+            self._go_live(job)
+        elif job.outcome is not None and job.id != self.live_job:
+            saved = [i for i in job.outcome.images if i.png]
+            if saved:
+                self.live_job = None
+                self.in_view = Batch.of([ShownImage.of_saved(job.id, i) for i in saved])
+                self.show_current()
+                self.progress.show_outcome(job.outcome)
+
+    def _go_live(self, job: Job) -> None:
+        self.live_job = job.id
+        self.live_frames = 0
+        self.progress.started()
+        if job.last_progress is not None:
+            self.progress.update_progress(job.last_progress)
+
+    def _follow_another(self) -> None:
+        """The followed job ended: go on with another that runs, if any (the newest)."""
+        running = self.context.queue.running
+        if self.following is None and running and self.live_job is None:
+            self._go_live(max(running, key=lambda j: j.started or 0.0))
 
     def _show_live(self, job: Job, update: ProgressUpdate) -> None:
         if update.current_image is None:
@@ -87,14 +132,7 @@ class PreviewPane(Vertical):
         progress = self.progress
         if job.state is JobState.FAILED and job.error is not None:
             progress.finished("failed · the form is as it was", complete=False)
-            hint = (
-                f" · {self.context.keys.name('generate')} tries again"
-                if job.error.retryable
-                else ""
-            )
-            self.notify(
-                job.error.message + hint, title="Generation failed", severity="error", timeout=10
-            )
+            self._failed(job)
             return
         outcome = job.outcome
         if outcome is None:
@@ -115,6 +153,19 @@ class PreviewPane(Vertical):
             self.in_view = Batch.of([ShownImage.of_saved(job.id, i) for i in saved])
             self.show_current()
         progress.show_outcome(outcome)
+
+    def _failed(self, job: Job) -> None:
+        if job.error is None:
+            return
+        hint = f" · {self.context.keys.name('generate')} tries again" if job.error.retryable else ""
+        several = len(self.context.servers) > 1
+        title = f"Job #{job.id} failed on {job.server}" if several else "Generation failed"
+        self.notify(
+            one_line(job.error.message) + hint,
+            title=title,
+            severity="error",
+            timeout=10,
+        )
 
     # -- the batch in view ----------------------------------------------------------------------
 
