@@ -19,6 +19,7 @@ from sdtui.demo import DemoServer
 from sdtui.engine import Job, JobState
 from sdtui.images.convert import read_parameters
 from sdtui.ui.app import SdtuiApp
+from sdtui.ui.commands import ActionCommands
 from sdtui.ui.dialogs.pick_model import PickModelDialog
 from sdtui.ui.widgets.queue_panel import QueuePanel
 from sdtui.ui.widgets.queue_row import (
@@ -470,6 +471,37 @@ async def test_two_servers_each_row_names_its_server_and_the_picker_both(
         app.context.queue.cancel_pending()
         await app.context.queue.interrupt()
         await _idle(pilot, app)
+
+
+async def test_the_palette_opens_pauses_and_sets_a_checkpoint(
+    demo_server: DemoServer, tmp_path: Path
+) -> None:
+    app = make_app(demo_server.url, tmp_path)
+    async with app.run_test(size=SIZE) as pilot:
+        await _ready(pilot, app)
+
+        def offered() -> set[str]:
+            return {spec.id for spec, _ in ActionCommands(app.screen)._offered()}
+
+        assert {"toggle_queue", "pause_queue"} <= offered()
+        assert "queue_model" not in offered()  # no waiting job to give one
+        [ended] = _queue(app, "too small", width=4, height=4)
+        await wait_for(pilot, lambda: ended.state is JobState.FAILED)
+        await app.run_action("pause_queue", app.main)
+        assert app.context.queue.paused
+        [job] = _queue(app, "waiting")
+        assert "queue_model" in offered()
+        await _open(pilot, app)
+        _select(app, ended)
+        await app.run_action("queue_model", app.main)  # on the waiting job, not the ended one
+        await wait_for(pilot, lambda: isinstance(app.screen, PickModelDialog))
+        assert _panel(app).is_open and _panel(app).highlighted_job is job
+        await pilot.press("escape")
+        await wait_for(pilot, lambda: app.screen is app.main)
+        await app.run_action("pause_queue", app.main)
+        assert not app.context.queue.paused
+        await _idle(pilot, app)
+        assert job.state is JobState.DONE
 
 
 # -- the look --------------------------------------------------------------------------------

@@ -13,7 +13,7 @@ from textual.widget import Widget
 from textual.widgets import Input
 
 from sdtui.api import Img2ImgRequest
-from sdtui.engine import model_short_name
+from sdtui.engine import JobState, model_short_name
 from sdtui.text import one_line
 from sdtui.ui.messages import EditJob, JobMessage, QueueChanged
 from sdtui.ui.screens.main_actions import ImageActionsScreen
@@ -50,9 +50,14 @@ class QueueScreen(ImageActionsScreen):
         self.queue_panel.action_pause()
 
     def action_queue_model(self) -> None:
+        """From the palette: the highlighted job's checkpoint, or the next waiting job's."""
         panel = self.queue_panel
         if not panel.is_open:
             self._set_queue_open(True)
+        job = panel.highlighted_job
+        pending = self.context.queue.pending
+        if (job is None or job.state is not JobState.QUEUED) and pending:
+            panel.list_view.select(pending[0])
         panel.action_model()
 
     def queue_action_allowed(self, action: str) -> bool | None:
