@@ -114,3 +114,36 @@ async def test_the_queue_is_on_disk_as_it_changes_not_only_at_quit(
         await wait_for(pilot, lambda: kept() == ["first", "second"])
         app.context.queue.cancel_pending()
         await wait_for(pilot, lambda: kept() == ["first"])
+
+
+async def test_a_sweep_over_two_servers_saves_its_labelled_grid_in_the_history(
+    demo_factory: Any, tmp_path: Path
+) -> None:
+    a, b = demo_factory(step_delay=0.01), demo_factory(step_delay=0.01)
+    app = make_app(a.url, tmp_path, urls=(a.url, b.url))
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_for(pilot, lambda: all(link.connected for link in app.context.servers))
+        app.query_one("#prompt", TextArea).load_text("a fox")
+        set_form(app, steps="3", width="64", height="64", seed="5")
+        form = app.main.form
+        form.restore(
+            form.state()
+            | {
+                "sweep-x": "cfg",
+                "sweep-x-values": "5, 9",
+                "sweep-y": "steps",
+                "sweep-y-values": "2, 3",
+            }
+        )
+        await pilot.pause()
+        await pilot.press("ctrl+g")
+        grids = lambda: [p for p in saved(tmp_path) if p.name.startswith("xyz_grid")]  # noqa: E731
+        await wait_for(pilot, lambda: len(grids()) == 1, timeout=30)
+        cells = [p for p in saved(tmp_path) if not p.name.startswith("xyz_grid")]
+        assert len(cells) == 4
+        assert {made_by(p)[0] for p in cells} == {link.name for link in app.context.servers}
+        texts = read_text_chunks(grids()[0].read_bytes())
+        assert "Script: X/Y/Z plot" in texts["parameters"]
+        assert "X Type: CFG Scale" in texts["parameters"]
+        history = app.main.history
+        await wait_for(pilot, lambda: any(e.path == grids()[0] for e in history.entries))

@@ -15,7 +15,7 @@ from textual import on, work
 from sdtui.api import ApiError
 from sdtui.engine import JobState
 from sdtui.engine.dispatch import split_batch
-from sdtui.engine.sweep import expand, resolve_axis, save_grid
+from sdtui.engine.sweep import expand, grid_infotext, resolve_axis, save_grid
 from sdtui.engine.sweep_jobs import SweepRun
 from sdtui.text import one_line
 from sdtui.ui.context import AppContext
@@ -173,7 +173,8 @@ class JobsScreen(QueueScreen):
         """The last job of a sweep ended: its labelled grid, saved beside its images."""
         context = self.context
         images = await asyncio.to_thread(run.read_images)
-        path = await save_grid(run.sweep, images, context.store, run.infotext)
+        infotext = grid_infotext(run.sweep, run.infotext)
+        path = await save_grid(run.sweep, images, context.store, infotext)
         self.history.add_paths([path], False)
         missing = len(images) - run.made
         gaps = f" ({missing} cell(s) empty: their jobs made no image)" if missing else ""
