@@ -187,6 +187,8 @@ async def test_ctrl_j_opens_the_panel_in_the_history_place_and_closes_it(
         assert not history.display  # the panel holds the history's column
         assert panel.region.width >= 44 and panel.region.right <= size[0]
         assert "Queue · nothing waiting" in str(panel.border_title)
+        note = " ".join(panel.list_view.render_line(y).text.strip() for y in range(4))
+        assert "No jobs yet: ctrl+g queues the form. ctrl+j closes this panel." in note
         if size == NARROW:
             assert not preview.display  # the whole preview's room, over it
         else:

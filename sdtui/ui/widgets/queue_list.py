@@ -9,6 +9,7 @@ and keeps the highlight on the same job.
 
 from __future__ import annotations
 
+import textwrap
 from dataclasses import dataclass
 from typing import ClassVar
 
@@ -279,9 +280,10 @@ class QueueList(ScrollView, can_focus=True):
         if width <= 0:
             return Strip.blank(0, base)
         if not 0 <= line < len(jobs):
-            if not jobs and y == 0:
+            note = textwrap.wrap(self.empty_note, max(1, width - 2)) if not jobs else []
+            if y < len(note):
                 dim = self.get_visual_style("queue-list--dim").rich_style
-                return Strip([Segment(fit(" " + self.empty_note, width), dim)], width)
+                return Strip([Segment(fit(" " + note[y], width), dim)], width)
             return Strip.blank(width, base)
         job = jobs[line]
         columns = self._columns_for(width)
