@@ -29,7 +29,7 @@ from sdtui.text import one_line
 from sdtui.ui.actions import bindings
 from sdtui.ui.context import AppContext
 from sdtui.ui.dialogs.pick_model import PickModelDialog
-from sdtui.ui.messages import EditJob, JobSelected
+from sdtui.ui.messages import EditJob, JobSelected, QueueChanged
 from sdtui.ui.widgets.form_fields import model_label
 from sdtui.ui.widgets.queue_list import CURSOR_ACTIONS, QueueList
 from sdtui.ui.widgets.queue_row import detail_text, header_text, model_text
@@ -210,12 +210,22 @@ class QueuePanel(Vertical):
             return
         queue = self.context.queue
         if job.state is JobState.RUNNING:
+            waiting = job.waiting
             try:
                 await queue.interrupt(job)
             except ApiError as exc:
                 self._say(one_line(exc.message), warning=True)
                 return
-            self._say(f"Interrupting #{job.id}: the images made so far will be saved", timeout=4)
+            if waiting:
+                self._say(
+                    f"The server is busy with another client's job: #{job.id} stops as soon "
+                    "as it starts",
+                    timeout=4,
+                )
+            else:
+                self._say(
+                    f"Interrupting #{job.id}: the images made so far will be saved", timeout=4
+                )
         elif job.state is JobState.QUEUED:
             if queue.cancel(job):
                 self._rebuild()
@@ -318,6 +328,7 @@ class QueuePanel(Vertical):
             queue.hold(queue.held)
             self.list_view.refresh_job(job)
             self._show_detail()
+            self.post_message(QueueChanged())  # what the queue holds changed: kept on disk too
             short = model_text(job)
             self._say(
                 f"Job #{job.id} runs on {short}" if short else
