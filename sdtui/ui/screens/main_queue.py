@@ -2,8 +2,9 @@
 anywhere, a job's own checkpoint, and a job taken back into the form.
 
 The panel takes the history's column while it is open (the screen's `-queue` class hides the
-history); under 120 columns it opens over the preview, as the history does, and closes when
-the focus leaves it. MainScreen builds on this screen class, which builds on ImageActionsScreen.
+history); under 120 columns, where the history opens over the preview, the panel takes the whole
+preview's room, and closes when the focus leaves it, as the history does. MainScreen builds on
+this screen class, which builds on ImageActionsScreen.
 """
 
 from __future__ import annotations
