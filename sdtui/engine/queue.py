@@ -579,6 +579,12 @@ class JobQueue:
     def _emit(self, kind: str, job: Job, progress: ProgressUpdate | None = None) -> None:
         self.listener(JobEvent(kind, job, progress, queued=len(self._pending)))
 
+    def changed(self, job: Job) -> None:
+        """A waiting job's request was changed in place (its checkpoint): the servers look at
+        it again (one left idle for want of a job it can run may take it now)."""
+        if job in self._pending:
+            self._changed_order()
+
     def set_online(self, runner: Runner, online: bool) -> None:
         """Whoever watches a server saw it go away or come back, with no job on it to find out:
         an offline runner takes no job (none is sent to a server known to be down)."""

@@ -29,7 +29,7 @@ from sdtui.text import one_line
 from sdtui.ui.actions import bindings
 from sdtui.ui.context import AppContext
 from sdtui.ui.dialogs.pick_model import PickModelDialog
-from sdtui.ui.messages import EditJob, JobSelected, QueueChanged
+from sdtui.ui.messages import EditJob, JobSelected
 from sdtui.ui.widgets.form_fields import model_label
 from sdtui.ui.widgets.queue_list import CURSOR_ACTIONS, QueueList
 from sdtui.ui.widgets.queue_row import detail_text, header_text, model_text
@@ -322,13 +322,9 @@ class QueuePanel(Vertical):
                 self._say(f"Job #{job.id} has started meanwhile: its checkpoint stays", timeout=3)
                 return
             job.request.model = title or None  # sent as override_settings when it starts
-            # A server left idle for want of a job it has the model for may take this one now:
-            # `hold` with the same value only wakes the queue's runners.
-            queue = self.context.queue
-            queue.hold(queue.held)
+            self.context.queue.changed(job)  # wakes the servers; the screen keeps it on disk
             self.list_view.refresh_job(job)
             self._show_detail()
-            self.post_message(QueueChanged())  # what the queue holds changed: kept on disk too
             short = model_text(job)
             self._say(
                 f"Job #{job.id} runs on {short}" if short else
