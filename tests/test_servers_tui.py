@@ -8,6 +8,7 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
+import httpx
 from textual.widgets import TextArea
 
 from sdtui.engine.links import LinkState
@@ -147,3 +148,24 @@ async def test_a_sweep_over_two_servers_saves_its_labelled_grid_in_the_history(
         assert "X Type: CFG Scale" in texts["parameters"]
         history = app.main.history
         await wait_for(pilot, lambda: any(e.path == grids()[0] for e in history.entries))
+
+
+async def test_boxes_with_other_models_loaded_each_make_the_batch_on_the_forms_model(
+    demo_factory: Any, tmp_path: Path
+) -> None:
+    a, b = demo_factory(step_delay=0.01), demo_factory(step_delay=0.01)
+    httpx.post(f"{b.url}/sdapi/v1/options", json={"sd_model_checkpoint": "demo-aurora"})
+    app = make_app(a.url, tmp_path, urls=(a.url, b.url))
+    async with app.run_test(size=SIZE) as pilot:
+        links = app.context.servers
+        await wait_for(pilot, lambda: all(link.connected for link in links))
+        assert links[1].facts.model_title != links[0].facts.model_title
+        set_form(app, steps="3", width="64", height="64", seed="1", batch_count="4")
+        await pilot.press("ctrl+g")
+        await wait_for(pilot, lambda: len(saved(tmp_path)) == 4, timeout=30)
+        await app.context.queue.wait_idle()
+        infos = [
+            parse_infotext(read_text_chunks(p.read_bytes())["parameters"]) for p in saved(tmp_path)
+        ]
+        assert {info.model for info in infos} == {"demo-dusk"}
+        assert {made_by(p)[0] for p in saved(tmp_path)} == {link.name for link in links}

@@ -62,9 +62,12 @@ class JobsScreen(QueueScreen):
         queue = context.queue
         ahead = len(queue.pending) + len(queue.running)
         several = len(context.servers) > 1
-        if several and not request.model and context.facts.model_title:
-            # Every box makes the job on the model the form shows, and keeps it loaded.
-            request.model = context.facts.model_title
+        shown = context.facts.model_title
+        loaded = {link.facts.model_title for link in context.servers if link.connected}
+        if several and not request.model and shown and loaded != {shown}:
+            # The boxes have other models loaded: each makes the job on the model the form
+            # shows (and keeps it loaded), so every image of a batch is alike.
+            request.model = shown
             request.override_settings_restore_afterwards = False
         if axes:
             try:
