@@ -182,7 +182,7 @@ class ConnectionBar(Widget):
             text.append(" · ")
             text.append(f"{waiting} queued" if waiting else "queue", style="bold")
             if queue.paused:
-                text.append(" ⏸ paused", style="bold yellow")
+                text.append(" paused", style="bold yellow")
         clock = datetime.now().strftime("%H:%M") if self.show_clock else ""
         width = self.size.width - 2
         pad = width - text.cell_len - len(clock)
@@ -199,7 +199,7 @@ class ConnectionBar(Widget):
         text.append(f" {state.label}")
         if self.model:
             text.append(" · model ")
-            text.append(one_line(self.model, 80), style="bold")
+            text.append(one_line(model_short_name(self.model), 60), style="bold")
 
 
 def _link_part(text: Text, link: ServerLink, *, roomy: bool) -> None:
