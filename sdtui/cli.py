@@ -569,19 +569,24 @@ class _Stopper:
         if self.work is not None:
             self.work.cancel()
 
-    @contextlib.contextmanager
-    def installed(self) -> Iterator[None]:
-        loop = asyncio.get_running_loop()
-        signums = (signal.SIGINT, signal.SIGTERM)
+    def installed(self) -> contextlib.AbstractContextManager[None]:
+        return signal_handlers(self)
+
+
+@contextlib.contextmanager
+def signal_handlers(handler: Callable[[int], None]) -> Iterator[None]:
+    """SIGINT and SIGTERM call `handler(signum)` on the event loop while the block runs."""
+    loop = asyncio.get_running_loop()
+    signums = (signal.SIGINT, signal.SIGTERM)
+    for signum in signums:
+        with contextlib.suppress(NotImplementedError, RuntimeError):
+            loop.add_signal_handler(signum, handler, signum)
+    try:
+        yield
+    finally:
         for signum in signums:
             with contextlib.suppress(NotImplementedError, RuntimeError):
-                loop.add_signal_handler(signum, self, signum)
-        try:
-            yield
-        finally:
-            for signum in signums:
-                with contextlib.suppress(NotImplementedError, RuntimeError):
-                    loop.remove_signal_handler(signum)
+                loop.remove_signal_handler(signum)
 
 
 # -- generate: from flags (and --from, --init-image) to a request -------------------------------

@@ -15,9 +15,8 @@ import asyncio
 import contextlib
 import json
 import shutil
-import signal
 import sys
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
@@ -31,6 +30,7 @@ from sdtui.cli import (
     _prepare_request,
     _read_inputs,
     _warn,
+    signal_handlers,
 )
 from sdtui.config import ServerProfile, Settings
 from sdtui.text import one_line
@@ -166,19 +166,8 @@ class _QueueStopper:
         if self.work is not None:
             self.work.cancel()
 
-    @contextlib.contextmanager
-    def installed(self) -> Iterator[None]:
-        loop = asyncio.get_running_loop()
-        signums = (signal.SIGINT, signal.SIGTERM)
-        for signum in signums:
-            with contextlib.suppress(NotImplementedError, RuntimeError):
-                loop.add_signal_handler(signum, self, signum)
-        try:
-            yield
-        finally:
-            for signum in signums:
-                with contextlib.suppress(NotImplementedError, RuntimeError):
-                    loop.remove_signal_handler(signum)
+    def installed(self) -> contextlib.AbstractContextManager[None]:
+        return signal_handlers(self)
 
 
 async def _probe(links: Sequence[ServerLink]) -> list[ServerLink]:

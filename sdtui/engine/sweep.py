@@ -282,18 +282,22 @@ def _checked(field: SweepField, value: int | float, item: str) -> int | float:
         raise ValueError(str(exc)) from None
 
 
+def _spread(field: SweepField, item: str, start: float, end: float, count: int) -> list[float]:
+    """`count` values evenly spread from `start` to `end` (the `a-b [count]` form)."""
+    if count < 1:
+        raise ValueError(f"{field.label}: {item} asks for no values")
+    if count > MAX_CELLS:
+        raise _too_many(field, item, count)
+    if count == 1:
+        return [start]
+    return [start + (end - start) * i / (count - 1) for i in range(count)]
+
+
 def _int_range(field: SweepField, item: str, found: re.Match[str]) -> list[int]:
     start, end = int(found[1]), int(found[2])
     if found[4] is not None:
-        count = int(found[4])
-        if count < 1:
-            raise ValueError(f"{field.label}: {item} asks for no values")
-        if count > MAX_CELLS:
-            raise _too_many(field, item, count)
-        if count == 1:
-            return [start]
         # int() of evenly spread values, as the web UI's int(np.linspace(...)) gives them
-        return [int(start + (end - start) * i / (count - 1)) for i in range(count)]
+        return [int(v) for v in _spread(field, item, start, end, int(found[4]))]
     step = int(found[3]) if found[3] is not None else (1 if end >= start else -1)
     if step == 0:
         raise ValueError(f"{field.label}: the step of {item} cannot be 0")
@@ -308,14 +312,7 @@ def _int_range(field: SweepField, item: str, found: re.Match[str]) -> list[int]:
 def _float_range(field: SweepField, item: str, found: re.Match[str]) -> list[float]:
     start, end = float(found[1]), float(found[2])
     if found[4] is not None:
-        count = int(found[4])
-        if count < 1:
-            raise ValueError(f"{field.label}: {item} asks for no values")
-        if count > MAX_CELLS:
-            raise _too_many(field, item, count)
-        if count == 1:
-            return [start]
-        return [round(start + (end - start) * i / (count - 1), 8) for i in range(count)]
+        return [round(v, 8) for v in _spread(field, item, start, end, int(found[4]))]
     step = float(found[3]) if found[3] is not None else (1.0 if end >= start else -1.0)
     if step == 0:
         raise ValueError(f"{field.label}: the step of {item} cannot be 0")
