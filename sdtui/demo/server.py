@@ -18,6 +18,7 @@ import hmac
 import json
 import socket
 import socketserver
+import sys
 import threading
 import time
 from collections.abc import Callable
@@ -322,6 +323,13 @@ class _HTTPServer(ThreadingHTTPServer):
         family = socket.AF_INET6 if ":" in address[0] else socket.AF_INET
         self.address_family = family
         super().__init__(address, _Handler)
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        """A client that went away mid-answer (it was cancelled or closed) is not the server's
+        error, as the web UI's server does not print one either; anything else is printed."""
+        if isinstance(sys.exc_info()[1], ConnectionError):
+            return
+        super().handle_error(request, client_address)
 
     def server_bind(self) -> None:
         # HTTPServer.server_bind resolves the host's FQDN, which can stall on a bad resolver.
