@@ -199,7 +199,7 @@ class ConnectionBar(Widget):
         text.append(f" {state.label}")
         if self.model:
             text.append(" · model ")
-            text.append(one_line(model_short_name(self.model), 60), style="bold")
+            text.append(one_line(self.model, 80), style="bold")
 
 
 def _link_part(text: Text, link: ServerLink, *, roomy: bool) -> None:
