@@ -369,10 +369,13 @@ async def test_pause_stops_new_starts_and_resume_starts_them(
     async with app.run_test(size=SIZE) as pilot:
         await _ready(pilot, app)
         queue = app.context.queue
-        running, waiting = _queue(app, "runs", "waits", steps=10)
+        # Long enough that the pause lands while the first runs, on a loaded machine too.
+        running, waiting = _queue(app, "runs", "waits", steps=40)
         await wait_for(pilot, lambda: running.state is JobState.RUNNING)
         await _open(pilot, app)
         await pilot.press("p")
+        await wait_for(pilot, lambda: queue.paused)
+        assert running.state is JobState.RUNNING, "the test's job ended before the pause"
         await wait_for(pilot, lambda: running.state is JobState.DONE)
         await pilot.pause(0.5)
         assert waiting.state is JobState.QUEUED and queue.pending == [waiting]
