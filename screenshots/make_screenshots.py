@@ -13,9 +13,9 @@ import tempfile
 from pathlib import Path
 
 import httpx
-from textual.widgets import Input
+from textual.widgets import Collapsible, Input
 
-from sdtui.config import Settings
+from sdtui.config import ServerProfile, Settings
 from sdtui.demo import DemoServer
 from sdtui.ui.app import SdtuiApp
 from sdtui.ui.widgets.prompt_editor import PromptEditor
@@ -92,8 +92,67 @@ async def main() -> None:
             await app.workers.wait_for_complete()
             await pilot.pause(0.5)
             app.save_screenshot(str(HERE / "narrow-history.svg"))
-    for name in ("generating", "finished", "history", "narrow", "narrow-history"):
+        await servers_and_sweep(Path(tmp))
+    for name in (
+        "generating", "finished", "history", "narrow", "narrow-history", "queue", "sweep"
+    ):
         print(HERE / f"{name}.svg")
+
+
+async def servers_and_sweep(tmp: Path) -> None:
+    """Two GPU boxes, one three times slower: the queue panel while a batch spreads over
+    them; then a sweep from the form and its grid."""
+    with DemoServer(step_delay=0.05) as fast, DemoServer(step_delay=0.15) as slow:
+        for server in (fast, slow):
+            httpx.post(f"{server.url}/sdapi/v1/options", json={"show_progress_every_n_steps": 3})
+        profiles = (ServerProfile("gpu1", fast.url), ServerProfile("gpu2", slow.url))
+        settings = Settings(servers=profiles, out=tmp / "out2")
+        app = SdtuiApp(settings, demo=True, state_path=tmp / "state2.json", poll_interval=0.2)
+        async with app.run_test(size=SIZE) as pilot:
+            await wait_for(pilot, lambda: all(link.connected for link in app.context.servers))
+            await fill(
+                app,
+                "a paper boat on a rainy street, cinematic",
+                "blurry",
+                steps="20",
+                seed="500",
+                width="512",
+                height="512",
+            )
+            app.query_one("#batch-count", Input).value = "6"
+            await pilot.press("ctrl+g")
+            await wait_for(pilot, lambda: len(app.context.queue.finished) >= 2)
+            await pilot.press("ctrl+j")
+            await pilot.pause(0.6)
+            app.save_screenshot(str(HERE / "queue.svg"))
+            await wait_for(pilot, lambda: not app.context.queue.busy)
+            await app.workers.wait_for_complete()
+            await pilot.press("ctrl+j")
+            form = app.main.form
+            app.query_one("#batch-count", Input).value = "1"
+            form.restore(
+                form.state()
+                | {
+                    "sweep-x": "cfg",
+                    "sweep-x-values": "4, 7, 10",
+                    "sweep-y": "steps",
+                    "sweep-y-values": "8, 16",
+                    "width": "256",
+                    "height": "256",
+                }
+            )
+            app.query_one("#sweep-fold", Collapsible).collapsed = False
+            await pilot.pause(0.3)
+            await pilot.press("ctrl+g")
+            grid = tmp / "out2"
+            await wait_for(pilot, lambda: any(grid.rglob("xyz_grid-*.png")), timeout=120)
+            await app.workers.wait_for_complete()
+            await pilot.pause(0.3)
+            await pilot.press("ctrl+f", "down", "up")  # the newest entry, the grid, in view
+            await app.workers.wait_for_complete()
+            await pilot.pause(0.8)
+            await app.workers.wait_for_complete()
+            app.save_screenshot(str(HERE / "sweep.svg"))
 
 
 if __name__ == "__main__":
