@@ -9,11 +9,12 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-from textual.widgets import TextArea
+from textual.widgets import Button, TextArea
 
 from sdtui.engine.links import LinkState
 from sdtui.images.infotext import parse_infotext
 from sdtui.images.png import read_text_chunks
+from sdtui.ui.dialogs.choice import ChoiceDialog
 from sdtui.ui.widgets.connection_bar import ConnectionBar
 from tests.tui import make_app, set_form, wait_for
 
@@ -169,3 +170,44 @@ async def test_boxes_with_other_models_loaded_each_make_the_batch_on_the_forms_m
         ]
         assert {info.model for info in infos} == {"demo-dusk"}
         assert {made_by(p)[0] for p in saved(tmp_path)} == {link.name for link in links}
+
+
+async def test_a_killed_session_offers_its_running_and_waiting_jobs_at_the_next_start(
+    demo_factory: Any, tmp_path: Path
+) -> None:
+    """What a kill -9 leaves: the queue file as it was mid-run. The next start offers those
+    jobs (the running one too: its images were never saved) and runs them."""
+    slow = demo_factory(step_delay=0.05)
+    queue_file = tmp_path / "queue.json"
+    app = make_app(slow.url, tmp_path)
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_for(pilot, lambda: app.context.connected)
+        prompt = app.query_one("#prompt", TextArea)
+        set_form(app, steps="40", width="64", height="64")
+        for text in ("one", "two", "three"):
+            prompt.load_text(text)
+            await pilot.press("ctrl+g")
+            await pilot.pause(0.05)
+        await wait_for(pilot, lambda: app.context.queue.current is not None)
+        await wait_for(
+            pilot, lambda: queue_file.exists() and len(json.loads(queue_file.read_text())) == 3
+        )
+        on_disk = queue_file.read_text()  # the state a kill would leave
+        await app.context.queue.interrupt()
+    queue_file.write_text(on_disk)
+    for png in saved(tmp_path):
+        png.unlink()
+
+    app = make_app(slow.url, tmp_path)
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_for(pilot, lambda: isinstance(app.screen, ChoiceDialog))
+        question = str(app.screen.query_one("#question").render())
+        assert "3 job(s) were waiting" in question and "one" in question
+        app.screen.query_one("#choice-run", Button).press()
+        await wait_for(pilot, lambda: len(saved(tmp_path)) == 3, timeout=40)
+        await app.context.queue.wait_idle()
+    prompts = sorted(
+        parse_infotext(read_text_chunks(p.read_bytes())["parameters"]).prompt
+        for p in saved(tmp_path)
+    )
+    assert prompts == ["one", "three", "two"]
