@@ -169,20 +169,18 @@ class ConnectionBar(Widget):
         if self.context.demo:
             text.append(" demo", style="italic")
         links = self.context.servers
-        if len(links) == 1:
+        if len(links) == 1:  # the queue before the model: it matters more when room runs out
             self._one_server(text)
+            self._queue_part(text)
+            if self.model:
+                text.append(" · model ")
+                text.append(one_line(self.model, 80), style="bold")
         else:
             width = self.size.width - 2
             for link in links:
                 text.append(" · ")
                 _link_part(text, link, roomy=width >= 60 * len(links) // 2 + 40)
-        queue = self.context.queue
-        waiting = len(queue.pending)
-        if waiting or queue.paused:
-            text.append(" · ")
-            text.append(f"{waiting} queued" if waiting else "queue", style="bold")
-            if queue.paused:
-                text.append(" paused", style="bold yellow")
+            self._queue_part(text)
         clock = datetime.now().strftime("%H:%M") if self.show_clock else ""
         width = self.size.width - 2
         pad = width - text.cell_len - len(clock)
@@ -197,9 +195,16 @@ class ConnectionBar(Widget):
         text.append(" ")
         text.append("●", style=state.dot_style)
         text.append(f" {state.label}")
-        if self.model:
-            text.append(" · model ")
-            text.append(one_line(self.model, 80), style="bold")
+
+    def _queue_part(self, text: Text) -> None:
+        """ "· 3 queued paused": what waits, and whether the queue holds it."""
+        queue = self.context.queue
+        waiting = len(queue.pending)
+        if waiting or queue.paused:
+            text.append(" · ")
+            text.append(f"{waiting} queued" if waiting else "queue", style="bold")
+            if queue.paused:
+                text.append(" paused", style="bold yellow")
 
 
 def _link_part(text: Text, link: ServerLink, *, roomy: bool) -> None:
