@@ -8,12 +8,15 @@ FastAPI: 404 {"detail": "Not Found"}.
 from __future__ import annotations
 
 import json
+import sys
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import urlsplit
+
+from sdtui.demo.server import client_went_away
 
 
 @dataclass
@@ -43,6 +46,15 @@ Handler = Callable[[Seen], Reply]
 
 def json_reply(data: Any, status: int = 200) -> Reply:
     return Reply(status=status, body=json.dumps(data))
+
+
+class _QuietServer(ThreadingHTTPServer):
+    """A delayed reply whose client has gone (a test killed it) must not print a traceback
+    seconds later, into whichever test runs then and reads its own stderr."""
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        if not client_went_away(sys.exc_info()[1]):
+            super().handle_error(request, client_address)
 
 
 class FaultyServer:
@@ -91,7 +103,7 @@ class FaultyServer:
 
             do_GET = do_POST = _handle
 
-        self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), RequestHandler)
+        self._httpd = _QuietServer(("127.0.0.1", 0), RequestHandler)
         self._httpd.daemon_threads = True
         # A short poll interval: shutting down waits for one poll, and tests start many servers.
         self._thread = threading.Thread(

@@ -831,3 +831,26 @@ def test_preview_goes_from_noise_to_the_picture() -> None:
     assert preview(final, 3, 0.3).tobytes() == preview(final, 3, 0.3).tobytes()
     grid = make_grid([final, final, final], rows=2)
     assert grid.size == (128, 128)
+
+
+def test_a_client_gone_mid_answer_prints_no_traceback_other_errors_do(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """A script that exits while lists are being sent closes its connections: the demo must not
+    print a traceback on its stderr (it shares it), even when answering fails again after."""
+    with DemoServer() as server:
+        httpd = server._httpd
+        assert httpd is not None
+        try:
+            try:
+                raise BrokenPipeError(32, "Broken pipe")
+            except BrokenPipeError:
+                raise ValueError("I/O operation on closed file") from None
+        except ValueError:
+            httpd.handle_error(None, ("127.0.0.1", 1))
+        assert capsys.readouterr().err == ""
+        try:
+            raise RuntimeError("a real bug")
+        except RuntimeError:
+            httpd.handle_error(None, ("127.0.0.1", 1))
+        assert "a real bug" in capsys.readouterr().err

@@ -310,6 +310,16 @@ class _Api:
         }
 
 
+def client_went_away(error: BaseException | None) -> bool:
+    """Whether a handler failed because its client closed the connection (a handler may fail
+    again while answering the broken link: the first error is then its context)."""
+    while error is not None:
+        if isinstance(error, ConnectionError):
+            return True
+        error = error.__context__
+    return False
+
+
 class _HTTPServer(ThreadingHTTPServer):
     daemon_threads = True
     allow_reuse_address = True
@@ -327,9 +337,8 @@ class _HTTPServer(ThreadingHTTPServer):
     def handle_error(self, request: Any, client_address: Any) -> None:
         """A client that went away mid-answer (it was cancelled or closed) is not the server's
         error, as the web UI's server does not print one either; anything else is printed."""
-        if isinstance(sys.exc_info()[1], ConnectionError):
-            return
-        super().handle_error(request, client_address)
+        if not client_went_away(sys.exc_info()[1]):
+            super().handle_error(request, client_address)
 
     def server_bind(self) -> None:
         # HTTPServer.server_bind resolves the host's FQDN, which can stall on a bad resolver.
