@@ -211,3 +211,31 @@ async def test_a_killed_session_offers_its_running_and_waiting_jobs_at_the_next_
         for p in saved(tmp_path)
     )
     assert prompts == ["one", "three", "two"]
+
+
+async def test_quitting_with_jobs_on_two_boxes_names_them_and_interrupting_saves_both(
+    demo_factory: Any, tmp_path: Path
+) -> None:
+    a, b = demo_factory(step_delay=0.1), demo_factory(step_delay=0.1)
+    app = make_app(a.url, tmp_path, urls=(a.url, b.url))
+    async with app.run_test(size=SIZE) as pilot:
+        links = app.context.servers
+        await wait_for(pilot, lambda: all(link.connected for link in links))
+        set_form(app, steps="60", width="64", height="64", batch_count="2")
+        await pilot.press("ctrl+g")
+        await wait_for(
+            pilot,
+            lambda: (
+                all(j.last_progress is not None for j in app.context.queue.running)
+                and len(app.context.queue.running) == 2
+            ),
+        )
+        await pilot.press("ctrl+q")
+        await wait_for(pilot, lambda: isinstance(app.screen, ChoiceDialog))
+        question = str(app.screen.query_one("#question").render())
+        assert "2 jobs are running" in question
+        assert all(link.name in question for link in links)
+        app.screen.query_one("#choice-interrupt", Button).press()
+        await wait_for(pilot, lambda: not app.is_running, timeout=20)
+    assert len(saved(tmp_path)) == 2
+    assert {made_by(p)[0] for p in saved(tmp_path)} == {link.name for link in links}

@@ -127,11 +127,21 @@ class Lifecycle:
     def quit_question(self) -> tuple[str, list[tuple[str, str, str]]]:
         waiting = len(self.context.queue.pending)
         kept = f" The {waiting} queued job(s) are kept for the next start." if waiting else ""
-        question = f"A job is running on the server. Its images are saved either way.{kept}"
+        running = self.context.queue.running
+        if len(running) > 1:
+            where = ", ".join(dict.fromkeys(job.server or "?" for job in running))
+            question = (
+                f"{len(running)} jobs are running ({one_line(where, 80)}). "
+                f"Their images are saved either way.{kept}"
+            )
+            interrupt, finish = "Interrupt them, save what they made, quit", "Finish them, save"
+        else:
+            question = f"A job is running on the server. Its images are saved either way.{kept}"
+            interrupt, finish = "Interrupt, save what it made, quit", "Finish it, save"
         return question, [
             ("cancel", "Keep working", "primary"),
-            ("interrupt", "Interrupt, save what it made, quit", "warning"),
-            ("finish", "Finish it, save, then quit", "default"),
+            ("interrupt", interrupt, "warning"),
+            ("finish", f"{finish}, then quit", "default"),
         ]
 
     def hang_up(self) -> None:
