@@ -41,6 +41,8 @@ class AppContext:
     on_change: Callable[[], None] = lambda: None
     #: The sweeps in flight: their grids are drawn once their last job ends.
     sweeps: SweepJobs = field(default_factory=SweepJobs)
+    #: The form offers a server's lists (set once the screen has handled ServerConnected).
+    lists_shown: bool = False
     #: Jobs kept from the last run and not yet run again or dropped (the user is asked).
     kept: list[GenerationRequest] = field(default_factory=list)
     _index: HistoryIndex | None = None
@@ -84,8 +86,8 @@ class AppContext:
 
     @property
     def connected(self) -> bool:
-        """Whether any server answers."""
-        return self.lead.connected
+        """Whether a server answers and the form offers its lists (the screen has shown them)."""
+        return self.lead.connected and self.lists_shown
 
     @property
     def index(self) -> HistoryIndex:

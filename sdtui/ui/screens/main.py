@@ -118,6 +118,7 @@ class MainScreen(JobsScreen):
         facts = message.facts
         self.banner.reason = ""
         self.form.set_facts(facts)
+        self.context.lists_shown = True
 
     @on(ServerOffline)
     def _offline(self, message: ServerOffline) -> None:
