@@ -479,6 +479,10 @@ class _ProgressLine:
             filled = round(update.progress * width)
             bar = "█" * filled + "░" * (width - filled)
             line = " · ".join([f"{bar} {update.progress:4.0%}", *update.describe()])
+        self.show(line)
+
+    def show(self, line: str) -> None:
+        """Draw `line` over the previous one."""
         sys.stderr.write("\r\x1b[2K" + line)
         sys.stderr.flush()
         self.shown = True

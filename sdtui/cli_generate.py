@@ -28,6 +28,7 @@ from sdtui.cli import (
     _explicit,
     _Lists,
     _prepare_request,
+    _ProgressLine,
     _read_inputs,
     _warn,
     signal_handlers,
@@ -80,12 +81,8 @@ class _Results:
     first_saved: datetime | None = None  # when the first image was saved (its dated folder)
 
 
-class _QueueProgress:
+class _QueueProgress(_ProgressLine):
     """One progress line on stderr (a terminal only): each server's running job, the rest."""
-
-    def __init__(self) -> None:
-        self.enabled = sys.stderr.isatty()
-        self.shown = False
 
     def draw(self, queue: JobQueue, results: _Results) -> None:
         if not self.enabled:
@@ -103,15 +100,7 @@ class _QueueProgress:
             parts.append(f"{pending} queued")
         parts.append(f"{results.ended}/{results.total} done")
         width = shutil.get_terminal_size().columns - 1  # a wrapped line cannot be redrawn
-        sys.stderr.write("\r\x1b[2K" + one_line(" · ".join(parts), max(10, width)))
-        sys.stderr.flush()
-        self.shown = True
-
-    def clear(self) -> None:
-        if self.shown:
-            sys.stderr.write("\r\x1b[2K")
-            sys.stderr.flush()
-            self.shown = False
+        self.show(one_line(" · ".join(parts), max(10, width)))
 
 
 class _QueueStopper:
