@@ -200,11 +200,13 @@ class JobQueue:
     def submit(
         self, request: GenerationRequest, *, group: int | None = None, front: bool = False
     ) -> Job:
-        job = Job(next(self._ids), request, group=group)
-        if front:
-            self._pending.insert(0, job)
-        else:
-            self._pending.append(job)
+        return self._enqueue(
+            Job(next(self._ids), request, group=group), 0 if front else len(self._pending)
+        )
+
+    def _enqueue(self, job: Job, index: int) -> Job:
+        """A new job into the line at `index`: told, checked for a server that can run it."""
+        self._pending.insert(index, job)
         self._emit("queued", job)
         if self._serving:
             self._fail_stranded([job])
@@ -274,16 +276,8 @@ class JobQueue:
     def duplicate(self, job: Job) -> Job:
         """The same request again, right behind `job` while it waits, else at the end. A copy is
         not one of a sweep's cells: it belongs to no group."""
-        copy = Job(next(self._ids), _fresh(job.request))
-        if job in self._pending:
-            self._pending.insert(self._pending.index(job) + 1, copy)
-        else:
-            self._pending.append(copy)
-        self._emit("queued", copy)
-        if self._serving:
-            self._fail_stranded([copy])
-        self._changed_order()
-        return copy
+        after = self._pending.index(job) + 1 if job in self._pending else len(self._pending)
+        return self._enqueue(Job(next(self._ids), _fresh(job.request)), after)
 
     def retry(self, job: Job) -> Job | None:
         """A failed, cancelled or interrupted job again, as a new job at the end (in the same
