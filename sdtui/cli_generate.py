@@ -43,6 +43,7 @@ if TYPE_CHECKING:
     from sdtui.engine.queue import Job, JobEvent, JobQueue
     from sdtui.engine.server import ServerFacts
     from sdtui.engine.sweep import Axis, Sweep
+    from sdtui.engine.sweep_jobs import SweepRun
 
 #: How many --sweep flags a generate takes: the x, y and z axes (engine.sweep.MAX_AXES).
 MAX_AXES = 3
@@ -77,7 +78,6 @@ class _Results:
     failed: list[Job] = field(default_factory=list)
     ended: int = 0
     cut_short: int = 0
-    first_image: dict[int, SavedImage] = field(default_factory=dict)  # job id -> its first
     first_saved: datetime | None = None  # when the first image was saved (its dated folder)
 
 
@@ -290,6 +290,7 @@ async def _run(
     from sdtui.api import ApiError
     from sdtui.engine.links import make_runner
     from sdtui.engine.queue import JobQueue
+    from sdtui.engine.sweep_jobs import SweepJobs
     from sdtui.store import ImageStore
 
     alive = await _probe(links)
@@ -303,7 +304,7 @@ async def _run(
         return stopper.status
     store = ImageStore(settings.output_dir)
     results = _Results(total=len(requests))
-    cells: dict[int, int] = {}  # job id -> sweep cell
+    sweeps = SweepJobs()  # each cell's image, as its job ends (the grid's)
     several = len(alive) > 1
 
     links_by_name = {link.name: link for link in alive}
@@ -323,6 +324,7 @@ async def _run(
             results.ended += 1
             progress.clear()
             _job_ended(job, results, args, several)
+            sweeps.job_ended(job)
         if event.kind in ("started", "progress", "finished", "requeued"):
             progress.draw(queue, results)
 
@@ -333,9 +335,9 @@ async def _run(
         for link in alive
     ]
     queue = JobQueue(runners, heard)
-    for cell_request in requests:
-        job = queue.submit(cell_request)
-        cells[job.id] = len(cells)
+    group = sweeps.new_group() if sweep is not None else None
+    jobs = [queue.submit(cell_request, group=group) for cell_request in requests]
+    run = None if sweep is None or group is None else sweeps.add(group, sweep, jobs, grid=args.grid)
     stopper.queue = queue
     loop = asyncio.get_running_loop()
     dispatcher = loop.create_task(queue.run_forever())
@@ -353,8 +355,8 @@ async def _run(
             await dispatcher
     interrupted = stopper.stopping
     grid_path = None
-    if sweep is not None and args.grid:
-        grid_path = await _save_grid(sweep, cells, results, store)
+    if run is not None and args.grid:
+        grid_path = await _save_grid(run, results, store)
     _report(args, results, interrupted, grid_path, links)
     if interrupted:
         return stopper.status
@@ -382,8 +384,6 @@ def _job_ended(job: Job, results: _Results, args: argparse.Namespace, several: b
         results.cut_short += 1
     for image in outcome.images:
         results.images.append((image, server))
-        if image.png and job.id not in results.first_image:
-            results.first_image[job.id] = image
         if image.path is not None and results.first_saved is None:
             results.first_saved = datetime.now()
         if not args.json and image.path is not None:
@@ -392,27 +392,18 @@ def _job_ended(job: Job, results: _Results, args: argparse.Namespace, several: b
         _warn(error)
 
 
-async def _save_grid(
-    sweep: Sweep, cells: dict[int, int], results: _Results, store: Any
-) -> str | None:
+async def _save_grid(run: SweepRun, results: _Results, store: Any) -> str | None:
     """The sweep's labelled grid beside its images (None when no cell made one)."""
     from sdtui.engine.sweep import grid_infotext, save_grid
     from sdtui.store import SaveError
 
-    images: list[bytes | None] = [None] * len(sweep.cells)
-    infotext = ""
-    for job_id, image in sorted(results.first_image.items()):
-        index = cells.get(job_id)
-        if index is not None:
-            images[index] = image.png
-            infotext = infotext or image.infotext
-    if not any(images):
+    if not run.made:
         _warn("no cell made an image: no grid saved")
         return None
+    images = await asyncio.to_thread(run.read_images)
+    infotext = grid_infotext(run.sweep, run.infotext)
     try:
-        path = await save_grid(
-            sweep, images, store, grid_infotext(sweep, infotext), when=results.first_saved
-        )
+        path = await save_grid(run.sweep, images, store, infotext, when=results.first_saved)
     except (SaveError, OSError, ValueError) as exc:
         _warn(f"the grid could not be saved: {exc}")
         return None
